@@ -1,0 +1,3 @@
+from kodoku_desk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Consent and hand-offs (つなぎ). History is append-only: events, withdrawals, reviews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kodoku_desk.models.base import Base, now
+
+# Legal bases for a disclosure (DOMAIN.md §6).
+BASIS_CONSENT = "本人同意"
+BASIS_MEETING = "支援会議"
+BASIS_LAW = "法令に基づく通告"
+BASIS_VITAL = "生命・身体の保護"
+BASES = (BASIS_CONSENT, BASIS_MEETING, BASIS_LAW, BASIS_VITAL)
+
+# Hand-off states (DOMAIN.md §5).
+SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN = (
+    "送付", "受理", "対応中", "完了", "返送", "取下げ",
+)
+HANDOFF_STATES = (SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN)
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    given: Mapped[bool] = mapped_column(default=True)
+    scope_agencies: Mapped[list] = mapped_column(default=list)  # agency ids
+    scope_fields: Mapped[list] = mapped_column(default=list)  # 高齢, 障がい …
+    covers_meetings: Mapped[bool] = mapped_column(default=False)  # 重層的支援会議 で共有してよい
+    method: Mapped[str] = mapped_column(String(20), default="")  # 署名 / 口頭
+    given_on: Mapped[date | None] = mapped_column()
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ConsentWithdrawal(Base):
+    __tablename__ = "consent_withdrawals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"), unique=True)
+    withdrawn_on: Mapped[date] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"))
+    from_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    to_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    request: Mapped[str] = mapped_column(Text, default="")
+    share: Mapped[list] = mapped_column(default=list)  # template section keys it may see
+    basis: Mapped[str] = mapped_column(String(32), default=BASIS_CONSENT)
+    basis_reason: Mapped[str] = mapped_column(Text, default="")
+    consent_override: Mapped[bool] = mapped_column(default=False, index=True)
+    # Cached from the events (the events are the truth; services keep these in step).
+    state: Mapped[str] = mapped_column(String(10), default=SENT)
+    version: Mapped[int] = mapped_column(default=1)  # optimistic lock against double answers
+    sent_at: Mapped[datetime] = mapped_column(default=now, index=True)
+    due_on: Mapped[date] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+Index("ix_handoffs_to_state", Handoff.to_agency_id, Handoff.state)
+Index("ix_handoffs_state_due", Handoff.state, Handoff.due_on)
+
+
+class HandoffEvent(Base):
+    __tablename__ = "handoff_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(10), default="")
+    to_state: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    alternative: Mapped[str] = mapped_column(Text, default="")  # a return's suggested alternative
+
+
+class OverrideReview(Base):
+    """A supervisor's review of a consent override, with a comment."""
+
+    __tablename__ = "override_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), unique=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=now)

@@ -1,0 +1,196 @@
+"""Administration: blocks, agencies, staff accounts and settings (admin only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import Agency, Block, Setting, Staff
+from kodoku_desk.models.org import FIELDS, OPERATIONS, ROLES
+from kodoku_desk.services import audit
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.context import require
+from kodoku_desk.store.keys import check_password_rule
+
+SETTING_DEFAULTS = {"idle_lock_minutes": 5, "overdue_business_days": 3}
+SETTING_LABELS = {"idle_lock_minutes": "自動ロックまでの分数", "overdue_business_days": "受理期限（営業日）"}
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    id: int
+    name: str
+    fields: list[str]
+    block: str
+    operation: str
+    contact: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    id: int
+    login: str
+    display_name: str
+    agency: str
+    roles: list[str]
+    active: bool
+
+
+def list_blocks(session: Session) -> list[Block]:
+    return list(session.scalars(select(Block).order_by(Block.id)))
+
+
+def list_agencies(session: Session, include_inactive: bool = True) -> list[AgencyRow]:
+    q = select(Agency).order_by(Agency.id)
+    if not include_inactive:
+        q = q.where(Agency.active.is_(True))
+    return [AgencyRow(a.id, a.name, list(a.fields), a.block.name if a.block else "", a.operation,
+                      a.contact, a.active) for a in session.scalars(q)]
+
+
+def list_staff(session: Session) -> list[StaffRow]:
+    return [StaffRow(s.id, s.login, s.display_name, s.agency.name if s.agency else "",
+                     list(s.roles), s.active)
+            for s in session.scalars(select(Staff).order_by(Staff.id))]
+
+
+def agency_by_name(session: Session, name: str) -> Agency:
+    agency = session.scalar(select(Agency).where(Agency.name == name.strip()))
+    if agency is None:
+        raise UserError(f"機関「{name}」は登録されていません。", field="agency")
+    return agency
+
+
+def _block_id(session: Session, block: str | None) -> int | None:
+    if not block:
+        return None
+    found = session.scalar(select(Block).where(Block.name == block.strip()))
+    if found is None:
+        raise UserError(f"ブロック「{block}」は登録されていません。", field="block")
+    return found.id
+
+
+def create_block(signed: Signed, name: str) -> int:
+    require(signed.actor.is_admin, "ブロックの登録")
+    name = name.strip()
+    if not name:
+        raise UserError("ブロック名を入力してください。", field="name")
+    with signed.store.write() as s:
+        if s.scalar(select(Block).where(Block.name == name)):
+            raise UserError(f"ブロック「{name}」はすでにあります。", field="name")
+        block = Block(name=name)
+        s.add(block)
+        s.flush()
+        audit.record(s, signed.actor, "create", "block", block.id, {"name": name})
+        return block.id
+
+
+def _check_agency_input(name: str, fields: list[str], operation: str) -> None:
+    if not name.strip():
+        raise UserError("機関名を入力してください。", field="name")
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        raise UserError(f"分野「{'、'.join(unknown)}」はありません。選べるのは {'・'.join(FIELDS)} です。",
+                        field="fields")
+    if operation not in OPERATIONS:
+        raise UserError("運営形態は「直営」か「委託」を選んでください。", field="operation")
+
+
+def save_agency(signed: Signed, name: str, fields: list[str], block: str | None = None,
+                operation: str = "直営", contact: str = "", agency_id: int | None = None) -> int:
+    """Create an agency, or update it when agency_id is given."""
+    require(signed.actor.is_admin, "機関の登録・変更")
+    _check_agency_input(name, fields, operation)
+    with signed.store.write() as s:
+        clash = s.scalar(select(Agency).where(Agency.name == name.strip()))
+        if clash is not None and clash.id != agency_id:
+            raise UserError(f"機関「{name}」はすでにあります。", field="name")
+        agency = s.get(Agency, agency_id) if agency_id else Agency()
+        agency.name, agency.fields = name.strip(), list(fields)
+        agency.block_id, agency.operation = _block_id(s, block), operation
+        agency.contact = contact.strip()
+        s.add(agency)
+        s.flush()
+        audit.record(s, signed.actor, "update" if agency_id else "create", "agency", agency.id,
+                     {"name": agency.name})
+        return agency.id
+
+
+def set_agency_active(signed: Signed, agency_id: int, active: bool) -> None:
+    require(signed.actor.is_admin, "機関の無効化")
+    with signed.store.write() as s:
+        agency = s.get(Agency, agency_id)
+        if agency is None:
+            raise UserError("その機関は見つかりません。")
+        agency.active = active
+        audit.record(s, signed.actor, "update" if active else "deactivate", "agency", agency_id)
+
+
+def create_staff(signed: Signed, login: str, display_name: str, agency: str, roles: list[str],
+                 password: str) -> int:
+    require(signed.actor.is_admin, "職員の登録")
+    login = login.strip()
+    if not login or not login.isascii() or " " in login:
+        raise UserError("ログインIDは空白を含まない半角英数字で入力してください。", field="login")
+    if not display_name.strip():
+        raise UserError("氏名を入力してください。", field="display_name")
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise UserError("役割を一つ以上選んでください（管理者・受付・コーディネーター・監督者）。",
+                        field="roles")
+    check_password_rule(password)
+    with signed.store.write() as s:
+        if s.scalar(select(Staff).where(Staff.login == login)):
+            raise UserError(f"ログインID「{login}」はすでに使われています。", field="login")
+        staff = Staff(login=login, display_name=display_name.strip(),
+                      agency_id=agency_by_name(s, agency).id, roles=list(roles))
+        s.add(staff)
+        s.flush()
+        audit.record(s, signed.actor, "create", "staff", staff.id,
+                     {"login": login, "roles": roles, "agency": agency})
+        staff_id = staff.id
+    signed.store.rewrap(login, password)
+    return staff_id
+
+
+def deactivate_staff(signed: Signed, staff_id: int) -> None:
+    """The account can no longer sign in: its key wrap is removed; its history stays."""
+    require(signed.actor.is_admin, "職員の無効化")
+    if staff_id == signed.actor.staff_id:
+        raise UserError("自分自身のアカウントは無効にできません。")
+    with signed.store.write() as s:
+        staff = s.get(Staff, staff_id)
+        if staff is None:
+            raise UserError("その職員は見つかりません。")
+        staff.active = False
+        audit.record(s, signed.actor, "deactivate", "staff", staff_id, {"login": staff.login})
+        login = staff.login
+    signed.store.forget_user(login)
+
+
+def get_setting(session: Session, key: str) -> int:
+    row = session.get(Setting, key)
+    try:
+        return int(row.value) if row else SETTING_DEFAULTS[key]
+    except ValueError:
+        return SETTING_DEFAULTS[key]
+
+
+def set_setting(signed: Signed, key: str, value: int) -> None:
+    require(signed.actor.is_admin, "設定の変更")
+    if key not in SETTING_DEFAULTS:
+        raise UserError(f"設定「{key}」はありません。")
+    if not 1 <= int(value) <= 120:
+        raise UserError(f"{SETTING_LABELS[key]}は1〜120の範囲で入力してください。", field=key)
+    with signed.store.write() as s:
+        row = s.get(Setting, key) or Setting(key=key)
+        row.value = str(int(value))
+        s.add(row)
+        audit.record(s, signed.actor, "update", "setting", key, {"value": value})
+
+
+__all__ = ["check_password_rule"]

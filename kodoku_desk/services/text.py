@@ -1,0 +1,38 @@
+"""Text normalisation for search and duplicate checks: NFKC (width), katakana → hiragana,
+no spaces, hyphens or long-vowel variants in phone numbers. One rule, used by the GUI search,
+the CLI `--query` and the stored search keys alike."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_KATA_START, _KATA_END = ord("ァ"), ord("ヶ")
+_SPACES = re.compile(r"[\s\u3000]+")
+_PHONE_DROP = re.compile(r"[^0-9]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def kata_to_hira(text: str) -> str:
+    return "".join(
+        chr(ord(ch) - 0x60) if _KATA_START <= ord(ch) <= _KATA_END else ch for ch in text
+    )
+
+
+def search_key(text: str | None) -> str:
+    """Width-, kana- and space-insensitive form: 'ﾔﾏﾀﾞ ﾀﾛｳ' == 'やまだたろう' == 'ヤマダ　タロウ'."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    return kata_to_hira(_SPACES.sub("", text)).lower()
+
+
+def phone_key(text: str | None) -> str:
+    if not text:
+        return ""
+    return _PHONE_DROP.sub("", unicodedata.normalize("NFKC", text))
+
+
+def has_control_chars(text: str) -> bool:
+    """Tabs and newlines are fine in free text; other control characters are not."""
+    return bool(_CONTROL.search(text))

@@ -1,0 +1,45 @@
+"""Shared fixtures. Tests use real SQLCipher workspaces on disk (tmp_path), never mocks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from kodoku_desk.store import keys  # noqa: E402
+
+# Argon2id at production cost takes ~0.2 s per wrap; tests create many accounts. The code path
+# is the same, only the stored cost parameters are smaller.
+keys.ARGON2_PARAMS.update(t=1, m=8192, p=1)
+
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@pytest.fixture
+def ws_dir(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def signed(ws_dir: Path):
+    """A fresh workspace signed in as its admin (福祉総務課)."""
+    from kodoku_desk.services.auth import create_workspace
+
+    s = create_workspace(ws_dir, "admin", "管理 太郎", ADMIN_PASSWORD)
+    yield s
+    if s.store._lock is not None:
+        s.close()
+
+
+@pytest.fixture
+def demo(tmp_path_factory):
+    """A small generated demo workspace (closed); returns its folder."""
+    from kodoku_desk.services.demo import create_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "ws"
+    s, _ = create_demo(folder, cases=60, seed=7)
+    s.close()
+    return folder
