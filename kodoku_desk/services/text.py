@@ -36,3 +36,9 @@ def phone_key(text: str | None) -> str:
 def has_control_chars(text: str) -> bool:
     """Tabs and newlines are fine in free text; other control characters are not."""
     return bool(_CONTROL.search(text))
+
+
+def case_search_text(case_no: str, name: str, kana: str, phone: str) -> str:
+    """The stored Case.search_text: normalised parts joined by '|' so a query matches within
+    one part. Queries are normalised with search_key()/phone_key() and matched with LIKE."""
+    return "|".join((search_key(case_no), search_key(name), search_key(kana), phone_key(phone)))

@@ -21,7 +21,17 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(_config()).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
 def head_revision() -> str:
+    """The single head (after domain branches are merged); used by tests and diagnostics."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
@@ -30,7 +40,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def needs_upgrade(engine: Engine) -> bool:
+    return current_revisions(engine) != head_revisions()
+
+
+def upgrade(engine: Engine, target: str = "heads") -> None:
     with engine.begin() as conn:
         command.upgrade(_config(conn), target)
 

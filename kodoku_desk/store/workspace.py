@@ -153,10 +153,9 @@ def open_store(folder: Path, data_key: bytes, keyfile: KeyFile) -> Store:
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
         store = Store(folder, engine, keyfile, data_key, lock)
-        current = migrate.current_revision(engine)
-        if current != migrate.head_revision():
-            if current is not None:
-                store.backup(label=f"before-migrate-{current}")
+        if migrate.needs_upgrade(engine):
+            current = "+".join(sorted(migrate.current_revisions(engine))) or "empty"
+            store.backup(label=f"before-migrate-{current}")
             migrate.upgrade(engine)
         return store
     except (DatabaseError, OperationalError) as exc:
