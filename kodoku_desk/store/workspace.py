@@ -129,6 +129,8 @@ def create_store(folder: Path) -> tuple[Store, bytes]:
     lock.acquire()
     data_key = os.urandom(32)
     keyfile = KeyFile.new(folder / KEYS_NAME)
+    # Owner-only from the first byte; SQLite gives the -wal/-shm files the same mode.
+    os.close(os.open(folder / DB_NAME, os.O_CREAT | os.O_WRONLY, 0o600))
     engine = make_engine(folder / DB_NAME, data_key)
     try:
         migrate.upgrade(engine)
