@@ -1,0 +1,614 @@
+"""Meetings (DOMAIN.md §7): sessions with parts of different kinds, members, agendas of cases,
+decisions after the meeting. The meeting-kind rules live in ONE place: KIND_RULES and
+case_refusal() below; the agenda, the packet export and the minutes all ask them.
+
+Kinds:
+- 重層的支援会議 (実施要綱): only cases whose consent covers meetings (Consent.covers_meetings,
+  given, not withdrawn). Disclosure basis 本人同意.
+- 支援会議 (社会福祉法 第106条の6): any case; packet carries the secrecy notice; basis 支援会議.
+- 支援者支援会議 (block case studies): any case on the agenda; packets are redacted by default.
+  An unredacted packet needs the same consent as 重層的支援会議 [design].
+- 地域協議会 [design, conservative]: treated like 重層的支援会議 (consent required), with a
+  secrecy notice, because the app cannot tell which statutory frame a municipality uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import (
+    Agency,
+    AgendaItem,
+    Block,
+    Case,
+    Consent,
+    ConsentWithdrawal,
+    MeetingDecision,
+    MeetingPart,
+    MeetingSession,
+    PartMember,
+    Staff,
+)
+from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
+from kodoku_desk.models.plans import MEETING_KINDS
+from kodoku_desk.services import audit, plans
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.cases import check_visible
+from kodoku_desk.services.context import Actor, require
+from kodoku_desk.services.dates import parse_date, to_wareki
+
+SECRECY_SHIEN = (
+    "本資料は社会福祉法第106条の6に基づく支援会議の資料です。支援会議の事務に従事する者又は従事して"
+    "いた者は、正当な理由なく、支援会議の事務に関して知り得た秘密を漏らしてはなりません（守秘義務。"
+    "違反には罰則があります）。複写・持ち出しを禁じ、会議終了後に回収します。"
+)
+SECRECY_GENERIC = (
+    "本資料には個人情報が含まれます。会議の構成員には守秘義務があります。目的外の利用・複写・持ち出しを"
+    "禁じ、会議終了後に回収します。"
+)
+SECRECY_REDACTED = (
+    "本資料は事例検討のため、氏名・住所・電話番号・生年月日を符号に置き換えています。"
+    "個人を特定しようとしないでください。会議終了後に回収します。"
+)
+# A redacted copy of a case without consent is recorded under this basis (no identifying data left).
+BASIS_ANONYMISED = "匿名化"
+
+
+@dataclass(frozen=True)
+class KindRule:
+    kind: str
+    legal_frame: str
+    requires_consent: bool  # agenda and export refuse cases without consent covering meetings
+    basis: str  # the disclosure basis of an unredacted packet
+    secrecy_notice: str
+    redact_default: bool
+    unredacted_needs_consent: bool
+
+
+KIND_RULES: dict[str, KindRule] = {
+    "重層的支援会議": KindRule("重層的支援会議", "重層的支援体制整備事業 実施要綱", True,
+                        BASIS_CONSENT, "", False, True),
+    "支援会議": KindRule("支援会議", "社会福祉法 第106条の6（非公開）", False, BASIS_MEETING,
+                     SECRECY_SHIEN, False, False),
+    "支援者支援会議": KindRule("支援者支援会議", "ブロック単位の事例検討", False, BASIS_CONSENT,
+                        SECRECY_GENERIC, True, True),
+    "地域協議会": KindRule("地域協議会", "地域協議会（構成員に守秘義務）", True, BASIS_CONSENT,
+                      SECRECY_GENERIC, False, True),
+}
+assert set(KIND_RULES) == set(MEETING_KINDS)
+
+
+def rule_for(kind: str) -> KindRule:
+    try:
+        return KIND_RULES[kind]
+    except KeyError:
+        raise UserError(f"会議の種類「{kind}」はありません。{'・'.join(MEETING_KINDS)}から選んでください。",
+                        field="kind") from None
+
+
+# ----------------------------------------------------------------------------- the kind rule
+
+
+def meeting_consent(session: Session, case_id: int) -> tuple[Consent | None, str]:
+    """The consent that lets this case be shared at a meeting, or None and why not."""
+    consents = session.scalars(select(Consent).where(Consent.case_id == case_id)
+                               .order_by(Consent.recorded_at.desc(), Consent.id.desc())).all()
+    if not consents:
+        return None, "本人の同意が記録されていません"
+    withdrawn = {w.consent_id: w for w in session.scalars(select(ConsentWithdrawal).where(
+        ConsentWithdrawal.consent_id.in_([c.id for c in consents])))}
+    for c in consents:
+        if c.given and c.covers_meetings and c.id not in withdrawn:
+            return c, ""
+    for c in consents:
+        if c.covers_meetings and c.id in withdrawn:
+            return None, f"会議での共有への同意が{to_wareki(withdrawn[c.id].withdrawn_on)}に撤回されています"
+    if any(c.given for c in consents):
+        return None, "同意の範囲に会議での共有が含まれていません"
+    return None, "本人が同意していません"
+
+
+def case_label(case: Case) -> str:
+    return f"ケース {case.case_no}（{case.person.name}）"
+
+
+def case_refusal(session: Session, kind: str, case: Case | None, *,
+                 export_redacted: bool | None = None, case_id: int | None = None) -> str | None:
+    """THE meeting-kind rule for one case: None if the case may be on this kind's agenda, or —
+    at export, where `export_redacted` says whether the packet is redacted — in its packet.
+    Otherwise a sentence naming the case and why."""
+    rule = rule_for(kind)
+    if case is None:
+        return f"ケース {case_id} は見つかりません（削除された可能性があります）。議題から外してください。"
+    if case.deleted:
+        return f"{case_label(case)}は削除されています。議題から外してください。"
+    needs_consent = rule.requires_consent or (
+        export_redacted is False and rule.unredacted_needs_consent)
+    if not needs_consent:
+        return None
+    consent, why = meeting_consent(session, case.id)
+    if consent is not None:
+        return None
+    if not rule.requires_consent:
+        return f"{case_label(case)}は匿名化しない{kind}の資料に含められません: {why}。匿名化して出力してください。"
+    return f"{case_label(case)}は{kind}で扱えません: {why}。"
+
+
+def check_case_for_part(session: Session, part: MeetingPart, case: Case | None,
+                        case_id: int | None = None) -> None:
+    why = case_refusal(session, part.kind, case, case_id=case_id)
+    if why:
+        raise UserError(why, field="case")
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    agency_id: int | None = None
+    staff_id: int | None = None
+    external_name: str = ""
+    external_affiliation: str = ""
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    label: str
+    agency_id: int | None
+    staff_id: int | None
+    external_name: str
+    external_affiliation: str
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    item_id: int
+    seq: int
+    case_id: int
+    case_no: str
+    person_name: str
+    problem: str  # "" when the case may still be discussed; else why not (re-checked now)
+    plan_status: str
+
+
+@dataclass
+class PartView:
+    id: int
+    seq: int
+    kind: str
+    title: str
+    rule: KindRule
+    members: list[MemberRow] = field(default_factory=list)
+    agenda: list[AgendaRow] = field(default_factory=list)
+
+
+@dataclass
+class SessionView:
+    id: int
+    title: str
+    held_on: date
+    start_time: str
+    end_time: str
+    place: str
+    chair: str
+    block: str
+    parts: list[PartView] = field(default_factory=list)
+
+    @property
+    def case_count(self) -> int:
+        return sum(len(p.agenda) for p in self.parts)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    held_on: date
+    held_on_wareki: str
+    title: str
+    kinds: list[str]
+    place: str
+    cases: int
+    members: int
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    part_id: int
+    case_id: int
+    case_no: str
+    person_name: str
+    decisions: str
+    role_changes: list[dict]
+    next_review_on: date | None
+    plan_id: int | None
+    plan_version: int | None
+    created_by: str
+    created_at: datetime
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def _clean_time(value: str, label: str) -> str:
+    value = (value or "").strip().replace("：", ":")
+    if not value:
+        return ""
+    try:
+        hh, mm = (int(x) for x in value.split(":"))
+        if not (0 <= hh < 24 and 0 <= mm < 60):
+            raise ValueError
+    except ValueError:
+        raise UserError(f"{label}「{value}」は時刻として読めません。「13:30」のように入力してください。",
+                        field=label) from None
+    return f"{hh:02d}:{mm:02d}"
+
+
+def _session_values(session: Session, title: str, held_on, start_time: str, end_time: str,
+                    place: str, chair: str, block: str | int | None) -> dict:
+    title = (title or "").strip()
+    if not title:
+        raise UserError("会議名を入力してください。", field="title")
+    day = held_on if isinstance(held_on, date) else parse_date(str(held_on or ""), field="held_on")
+    if day is None:
+        raise UserError("開催日を入力してください。", field="held_on")
+    start, end = _clean_time(start_time, "開始時刻"), _clean_time(end_time, "終了時刻")
+    if start and end and end <= start:
+        raise UserError("終了時刻は開始時刻より後にしてください。", field="end_time")
+    return {"title": title, "held_on": day, "start_time": start, "end_time": end,
+            "place": (place or "").strip(), "chair": (chair or "").strip(),
+            "block_id": _block_id(session, block)}
+
+
+def _block_id(session: Session, block: str | int | None) -> int | None:
+    if block in (None, ""):
+        return None
+    if isinstance(block, int):
+        found = session.get(Block, block)
+    else:
+        found = session.scalar(select(Block).where(Block.name == block.strip()))
+    if found is None:
+        raise UserError(f"ブロック「{block}」は登録されていません。", field="block")
+    return found.id
+
+
+def create_session(signed: Signed, title: str, held_on: date | str, *, start_time: str = "",
+                   end_time: str = "", place: str = "", chair: str = "",
+                   block: str | int | None = None,
+                   parts: Sequence[tuple[str, str]] = ()) -> int:
+    """A new meeting session; `parts` = [(kind, title)] (at least one)."""
+    actor = signed.actor
+    require(actor.is_coordinator, "会議の登録")
+    if not parts:
+        raise UserError("会議の部（種類）を1つ以上指定してください。", field="parts")
+    for kind, _ in parts:
+        rule_for(kind)
+    with signed.store.write() as s:
+        values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
+        ms = MeetingSession(created_by=actor.staff_id, **values)
+        s.add(ms)
+        s.flush()
+        for i, (kind, part_title) in enumerate(parts, 1):
+            s.add(MeetingPart(session_id=ms.id, seq=i, kind=kind, title=(part_title or "").strip()))
+        audit.record(s, actor, "create", "meeting", ms.id,
+                     {"title": values["title"], "kinds": [k for k, _ in parts]})
+        return ms.id
+
+
+def update_session(signed: Signed, session_id: int, title: str, held_on: date | str, *,
+                   start_time: str = "", end_time: str = "", place: str = "", chair: str = "",
+                   block: str | int | None = None) -> None:
+    actor = signed.actor
+    require(actor.is_coordinator, "会議の変更")
+    with signed.store.write() as s:
+        ms = _session(s, session_id)
+        values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
+        for k, v in values.items():
+            setattr(ms, k, v)
+        audit.record(s, actor, "update", "meeting", ms.id, {"title": values["title"]})
+
+
+def _session(session: Session, session_id: int) -> MeetingSession:
+    ms = session.get(MeetingSession, session_id)
+    if ms is None:
+        raise UserError(f"会議 {session_id} は見つかりません。")
+    return ms
+
+
+def _part(session: Session, part_id: int) -> MeetingPart:
+    part = session.get(MeetingPart, part_id)
+    if part is None:
+        raise UserError(f"会議の部 {part_id} は見つかりません。")
+    return part
+
+
+def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int:
+    actor = signed.actor
+    require(actor.is_coordinator, "会議の変更")
+    rule_for(kind)
+    with signed.store.write() as s:
+        _session(s, session_id)
+        seq = (s.scalar(select(func.max(MeetingPart.seq))
+                        .where(MeetingPart.session_id == session_id)) or 0) + 1
+        part = MeetingPart(session_id=session_id, seq=seq, kind=kind, title=title.strip())
+        s.add(part)
+        s.flush()
+        audit.record(s, actor, "create", "meeting_part", part.id, {"session": session_id, "kind": kind})
+        return part.id
+
+
+def remove_part(signed: Signed, part_id: int) -> None:
+    actor = signed.actor
+    require(actor.is_coordinator, "会議の変更")
+    with signed.store.write() as s:
+        part = _part(s, part_id)
+        if s.scalar(select(func.count()).select_from(MeetingDecision)
+                    .where(MeetingDecision.part_id == part_id)):
+            raise UserError("決定事項を記録した部は削除できません。")
+        if s.scalar(select(func.count()).select_from(MeetingPart)
+                    .where(MeetingPart.session_id == part.session_id)) <= 1:
+            raise UserError("会議には部が1つ以上必要です。")
+        for row in s.scalars(select(AgendaItem).where(AgendaItem.part_id == part_id)):
+            s.delete(row)
+        for row in s.scalars(select(PartMember).where(PartMember.part_id == part_id)):
+            s.delete(row)
+        s.delete(part)
+        audit.record(s, actor, "delete", "meeting_part", part_id, {"kind": part.kind})
+
+
+def set_members(signed: Signed, part_id: int, members: Sequence[MemberSpec]) -> None:
+    """Replaces the part's members (agencies, staff, external members by name)."""
+    actor = signed.actor
+    require(actor.is_coordinator, "会議の構成員の変更")
+    with signed.store.write() as s:
+        _part(s, part_id)
+        rows = [_member_row(s, part_id, i, m) for i, m in enumerate(members, 1)]
+        for old in s.scalars(select(PartMember).where(PartMember.part_id == part_id)):
+            s.delete(old)
+        s.flush()
+        s.add_all(rows)
+        audit.record(s, actor, "update", "meeting_members", part_id, {"count": len(rows)})
+
+
+def _member_row(session: Session, part_id: int, i: int, m: MemberSpec) -> PartMember:
+    name, affiliation = m.external_name.strip(), m.external_affiliation.strip()
+    if m.agency_id is None and m.staff_id is None and not name:
+        raise UserError(f"構成員の{i}人目: 機関・職員・外部構成員の氏名のいずれかを指定してください。",
+                        field="members")
+    if m.agency_id is not None and session.get(Agency, m.agency_id) is None:
+        raise UserError(f"構成員の{i}人目: 機関 {m.agency_id} は登録されていません。", field="members")
+    if m.staff_id is not None and session.get(Staff, m.staff_id) is None:
+        raise UserError(f"構成員の{i}人目: 職員 {m.staff_id} は登録されていません。", field="members")
+    return PartMember(part_id=part_id, agency_id=m.agency_id, staff_id=m.staff_id,
+                      external_name=name, external_affiliation=affiliation)
+
+
+def member_label(session: Session, m: PartMember) -> str:
+    """How a member is named on a cover: 氏名（所属）."""
+    if m.staff_id is not None:
+        staff = session.get(Staff, m.staff_id)
+        return f"{staff.display_name}（{staff.agency.name}）" if staff.agency else staff.display_name
+    if m.external_name:
+        return f"{m.external_name}（{m.external_affiliation}）" if m.external_affiliation \
+            else m.external_name
+    return session.get(Agency, m.agency_id).name
+
+
+# ----------------------------------------------------------------------------- agenda
+
+
+def add_case(signed: Signed, part_id: int, case_id: int) -> int:
+    """Puts a case on the part's agenda, if the part's kind allows it (the refusal names the
+    case and why)."""
+    actor = signed.actor
+    require(actor.is_coordinator, "議題の追加")
+    with signed.store.write() as s:
+        part = _part(s, part_id)
+        check_visible(s, actor, case_id)
+        case = s.get(Case, case_id)
+        try:
+            check_case_for_part(s, part, case, case_id)
+        except UserError as err:
+            audit.record(s, actor, "agenda_refused", "meeting_part", part_id,
+                         {"case_id": case_id, "reason": err.message})
+            s.commit()  # keep the audited refusal
+            raise
+        if s.scalar(select(AgendaItem.id).where(AgendaItem.part_id == part_id,
+                                                AgendaItem.case_id == case_id)):
+            raise UserError(f"{case_label(case)}はすでにこの部の議題にあります。", field="case")
+        seq = (s.scalar(select(func.max(AgendaItem.seq)).where(AgendaItem.part_id == part_id))
+               or 0) + 1
+        item = AgendaItem(part_id=part_id, case_id=case_id, seq=seq, added_by=actor.staff_id)
+        s.add(item)
+        s.flush()
+        audit.record(s, actor, "create", "agenda_item", item.id,
+                     {"part_id": part_id, "case_id": case_id, "kind": part.kind})
+        return item.id
+
+
+def remove_case(signed: Signed, part_id: int, case_id: int) -> None:
+    actor = signed.actor
+    require(actor.is_coordinator, "議題の削除")
+    with signed.store.write() as s:
+        item = s.scalar(select(AgendaItem).where(AgendaItem.part_id == part_id,
+                                                 AgendaItem.case_id == case_id))
+        if item is None:
+            raise UserError(f"ケース {case_id} はこの部の議題にありません。")
+        s.delete(item)
+        audit.record(s, actor, "delete", "agenda_item", item.id,
+                     {"part_id": part_id, "case_id": case_id})
+
+
+def can_add(signed: Signed, kind: str, case_ids: Sequence[int]) -> dict[int, str]:
+    """For a case picker: case id → "" if it may go on a `kind` agenda, else the reason."""
+    require(signed.actor.is_coordinator, "議題の追加")
+    with signed.store.read() as s:
+        return {cid: case_refusal(s, kind, s.get(Case, cid), case_id=cid) or ""
+                for cid in case_ids}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def list_sessions(signed: Signed, since: date | None = None) -> list[SessionRow]:
+    require(signed.actor.is_coordinator, "会議の一覧")
+    with signed.store.read() as s:
+        q = select(MeetingSession).order_by(MeetingSession.held_on, MeetingSession.id)
+        if since is not None:
+            q = q.where(MeetingSession.held_on >= since)
+        rows = []
+        for ms in s.scalars(q):
+            parts = s.scalars(select(MeetingPart).where(MeetingPart.session_id == ms.id)
+                              .order_by(MeetingPart.seq)).all()
+            ids = [p.id for p in parts]
+            cases = s.scalar(select(func.count(func.distinct(AgendaItem.case_id)))
+                             .where(AgendaItem.part_id.in_(ids))) if ids else 0
+            members = s.scalar(select(func.count()).select_from(PartMember)
+                               .where(PartMember.part_id.in_(ids))) if ids else 0
+            rows.append(SessionRow(ms.id, ms.held_on, to_wareki(ms.held_on), ms.title,
+                                   [p.kind for p in parts], ms.place, cases or 0, members or 0))
+        return rows
+
+
+def get_session(signed: Signed, session_id: int) -> SessionView:
+    """The session with parts, members and agenda; each agenda row re-checked against its
+    part's kind rule now (consent withdrawn or case deleted since it was added)."""
+    require(signed.actor.is_coordinator, "会議の閲覧")
+    with signed.store.write() as s:
+        view = session_view(s, session_id)
+        audit.record(s, signed.actor, "view_meeting", "meeting", session_id)
+        return view
+
+
+def session_view(session: Session, session_id: int) -> SessionView:
+    ms = _session(session, session_id)
+    block = session.get(Block, ms.block_id).name if ms.block_id else ""
+    view = SessionView(ms.id, ms.title, ms.held_on, ms.start_time, ms.end_time, ms.place,
+                       ms.chair, block)
+    for part in session.scalars(select(MeetingPart).where(MeetingPart.session_id == ms.id)
+                                .order_by(MeetingPart.seq, MeetingPart.id)):
+        pv = PartView(part.id, part.seq, part.kind, part.title, rule_for(part.kind))
+        for m in session.scalars(select(PartMember).where(PartMember.part_id == part.id)
+                                 .order_by(PartMember.id)):
+            pv.members.append(MemberRow(m.id, member_label(session, m), m.agency_id, m.staff_id,
+                                        m.external_name, m.external_affiliation))
+        for item in session.scalars(select(AgendaItem).where(AgendaItem.part_id == part.id)
+                                    .order_by(AgendaItem.seq, AgendaItem.id)):
+            case = session.get(Case, item.case_id)
+            plan = plans.plan_for_case(session, item.case_id)
+            pv.agenda.append(AgendaRow(
+                item.id, item.seq, item.case_id, case.case_no if case else "",
+                case.person.name if case else "",
+                case_refusal(session, part.kind, case, case_id=item.case_id) or "",
+                plan.status if plan else ""))
+        view.parts.append(pv)
+    return view
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+def _role_changes(before: list[dict], after: list[dict]) -> list[dict]:
+    """追加 / 削除 / 変更 of 役割分担 rows, matched by agency then by content."""
+    changes = []
+    old_by_agency = {r.get("agency", ""): r for r in before}
+    new_by_agency = {r.get("agency", ""): r for r in after}
+    for agency, row in new_by_agency.items():
+        if agency not in old_by_agency:
+            changes.append({"change": "追加", **row})
+        elif old_by_agency[agency] != row:
+            changes.append({"change": "変更", **row})
+    for agency, row in old_by_agency.items():
+        if agency not in new_by_agency:
+            changes.append({"change": "削除", **row})
+    return changes
+
+
+def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
+                    roles: list[dict] | None = None,
+                    next_review_on: date | str | None = None) -> DecisionRow:
+    """After the meeting: the decisions for one case, the new 役割分担 (None = unchanged) and
+    the next review date. The case's plan gets a new version with status 合意."""
+    actor = signed.actor
+    require(actor.is_coordinator, "決定事項の記録")
+    decisions = (decisions or "").strip()
+    if not decisions:
+        raise UserError("決定事項を入力してください。", field="decisions")
+    review = next_review_on if isinstance(next_review_on, date) or next_review_on is None \
+        else parse_date(next_review_on, field="next_review_on")
+    with signed.store.write() as s:
+        part = _part(s, part_id)
+        ms = _session(s, part.session_id)
+        if not s.scalar(select(AgendaItem.id).where(AgendaItem.part_id == part_id,
+                                                    AgendaItem.case_id == case_id)):
+            raise UserError(f"ケース {case_id} はこの部の議題にありません。", field="case")
+        check_visible(s, actor, case_id)
+        case = s.get(Case, case_id)
+        why = case_refusal(s, part.kind, case, case_id=case_id)
+        if why:
+            raise UserError(why, field="case")
+        note = f"{to_wareki(ms.held_on)} {part.kind}の決定: {decisions}"
+        current = plans.plan_for_case(s, case_id)
+        before_roles = []
+        if current is not None:
+            before_roles = list(plans._latest_version(s, current.id).data.get("roles") or [])
+        changes: dict = {}
+        if roles is not None:
+            changes["roles"] = plans.clean_data({"roles": roles})["roles"]
+        if review is not None:
+            changes["monitoring_on"] = review.isoformat()
+        version = plans.agree_from_meeting(s, actor, case_id, changes, note)
+        row = MeetingDecision(
+            part_id=part_id, case_id=case_id, decisions=decisions,
+            role_changes=_role_changes(before_roles, changes["roles"]) if "roles" in changes else [],
+            next_review_on=review, plan_version_id=version.id, created_by=actor.staff_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "create", "meeting_decision", row.id,
+                     {"part_id": part_id, "case_id": case_id, "plan_version": version.version})
+        return _decision_row(s, row)
+
+
+def _decision_row(session: Session, d: MeetingDecision) -> DecisionRow:
+    from kodoku_desk.models import PlanVersion
+
+    case = session.get(Case, d.case_id)
+    version = session.get(PlanVersion, d.plan_version_id) if d.plan_version_id else None
+    staff = session.get(Staff, d.created_by)
+    return DecisionRow(d.id, d.part_id, d.case_id, case.case_no, case.person.name, d.decisions,
+                       list(d.role_changes), d.next_review_on,
+                       version.plan_id if version else None, version.version if version else None,
+                       staff.display_name if staff else "", d.created_at)
+
+
+def decisions_for(signed: Signed, session_id: int) -> list[DecisionRow]:
+    require(signed.actor.is_coordinator, "決定事項の閲覧")
+    with signed.store.read() as s:
+        return session_decisions(s, session_id)
+
+
+def session_decisions(session: Session, session_id: int) -> list[DecisionRow]:
+    q = (select(MeetingDecision).join(MeetingPart, MeetingPart.id == MeetingDecision.part_id)
+         .where(MeetingPart.session_id == session_id)
+         .order_by(MeetingPart.seq, MeetingDecision.id))
+    return [_decision_row(session, d) for d in session.scalars(q)]
+
+
+def actor_label(actor: Actor) -> str:
+    return f"{actor.display_name}（{actor.agency_name}）" if actor.agency_name else actor.display_name
+
+
+__all__ = [
+    "KIND_RULES", "KindRule", "MemberSpec", "SessionView", "PartView", "AgendaRow", "SessionRow",
+    "DecisionRow", "add_case", "add_part", "can_add", "case_refusal", "create_session",
+    "decisions_for", "get_session", "list_sessions", "meeting_consent", "record_decision",
+    "remove_case", "remove_part", "rule_for", "set_members", "update_session",
+]

@@ -1,0 +1,140 @@
+"""Test data for plans, meetings and packets, built with the models in one write() session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from kodoku_desk.models import (
+    Agency,
+    Case,
+    Consent,
+    ConsentWithdrawal,
+    Handoff,
+    HandoffEvent,
+    HouseholdMember,
+    Person,
+    Sheet,
+    Staff,
+)
+from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, SENT
+from kodoku_desk.services.text import case_search_text, phone_key, search_key
+
+
+@dataclass
+class PersonSpec:
+    name: str
+    kana: str
+    birth: date
+    address: str = ""
+    phone: str = ""
+    relation: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseSpec:
+    person: PersonSpec
+    household: list[PersonSpec] = field(default_factory=list)
+    consent: str = "meetings"  # meetings / agencies / none / withdrawn
+    worries: list[str] = field(default_factory=lambda: ["介護", "収入・生活費"])
+    wishes: str = ""
+    notes: str = ""
+
+
+def setup_org(signed) -> dict[str, int]:
+    """Two more agencies and a supervisor and a coordinator; returns agency ids by name."""
+    with signed.store.write() as s:
+        names = ["北部地域包括支援センター", "自立相談支援機関", "健康推進課「ふきのとう」"]
+        for n in names:
+            s.add(Agency(name=n, fields=["高齢"]))
+        s.flush()
+        ids = {a.name: a.id for a in s.scalars(select(Agency))}
+        s.add(Staff(login="super", display_name="監督 一郎", agency_id=ids["福祉総務課"],
+                    roles=["supervisor"]))
+        s.add(Staff(login="coord", display_name="連携 花子", agency_id=ids["福祉総務課"],
+                    roles=["coordinator"]))
+        return ids
+
+
+def make_case(signed, spec: CaseSpec, n: int) -> int:
+    actor = signed.actor
+    with signed.store.write() as s:
+        agencies = {a.name: a.id for a in s.scalars(select(Agency))}
+        own = actor.agency_id
+        p = _person(spec.person)
+        s.add(p)
+        s.flush()
+        case = Case(case_no=f"K-2025-{n:04d}", person_id=p.id, owner_agency_id=own,
+                    fields=["高齢", "生活困窮"], multi_agency=True, urgency="高",
+                    search_text=case_search_text(f"K-2025-{n:04d}", p.name, p.kana, p.phone))
+        s.add(case)
+        s.flush()
+        for m in spec.household:
+            mp = _person(m)
+            s.add(mp)
+            s.flush()
+            s.add(HouseholdMember(case_id=case.id, person_id=mp.id, relation=m.relation,
+                                  flags=m.flags))
+        sheet = Sheet(case_id=case.id, template_version="1", agency_id=own, worker_id=actor.staff_id,
+                      method="来所", worries=spec.worries, most_pressing=spec.worries[0],
+                      received_at=datetime(2025, 4, 1, 10, 0),
+                      answers={"wishes": spec.wishes or "母の介護と自分の仕事のことを相談したい。",
+                               "notes": spec.notes,
+                               "hearing_care": "母は要介護2。デイサービス未利用。",
+                               "hearing_living": "収入は母の年金のみ。"})
+        s.add(sheet)
+        s.flush()
+        if spec.consent != "none":
+            c = Consent(case_id=case.id, given=True, scope_fields=["高齢", "生活困窮"],
+                        covers_meetings=spec.consent in ("meetings", "withdrawn"),
+                        method="署名", given_on=date(2025, 4, 1), recorded_by=actor.staff_id)
+            s.add(c)
+            s.flush()
+            if spec.consent == "withdrawn":
+                s.add(ConsentWithdrawal(consent_id=c.id, withdrawn_on=date(2025, 5, 1),
+                                        reason="本人の申し出", recorded_by=actor.staff_id))
+        states = [(agencies["北部地域包括支援センター"], ACCEPTED),
+                  (agencies["自立相談支援機関"], DONE),
+                  (agencies["健康推進課「ふきのとう」"], SENT)]
+        for to, state in states:
+            h = Handoff(case_id=case.id, sheet_id=sheet.id, from_agency_id=own, to_agency_id=to,
+                        reason="介護と生活費の相談", request="訪問して状況を確認してください",
+                        share=["A", "B"], state=state, due_on=date(2025, 4, 4),
+                        sent_at=datetime(2025, 4, 1, 11, 0), created_by=actor.staff_id)
+            s.add(h)
+            s.flush()
+            s.add(HandoffEvent(handoff_id=h.id, to_state=SENT, actor_id=actor.staff_id,
+                               agency_id=own, at=datetime(2025, 4, 1, 11, 0)))
+            path = {ACCEPTED: [ACKNOWLEDGED, ACCEPTED], DONE: [ACKNOWLEDGED, ACCEPTED, DONE],
+                    SENT: []}[state]
+            prev = SENT
+            for i, st in enumerate(path, 2):
+                s.add(HandoffEvent(handoff_id=h.id, from_state=prev, to_state=st,
+                                   actor_id=actor.staff_id, agency_id=to,
+                                   at=datetime(2025, 4, i, 9, 0), note=f"{st}しました"))
+                prev = st
+        return case.id
+
+
+def _person(spec: PersonSpec) -> Person:
+    return Person(name=spec.name, kana=spec.kana, birth_date=spec.birth, sex="",
+                  address=spec.address, phone=spec.phone, name_key=search_key(spec.name),
+                  kana_key=search_key(spec.kana), phone_key=phone_key(spec.phone))
+
+
+YAMADA = CaseSpec(
+    PersonSpec("山田 太郎", "やまだ たろう", date(1972, 6, 15), "福山市東桜町3-5", "084-928-1234"),
+    [PersonSpec("山田 花子", "やまだ はなこ", date(1943, 2, 3), "福山市東桜町3-5", "084-928-1234",
+                "母", ["要介護"])],
+    wishes="山田 太郎です。母の山田花子の介護と仕事のことを相談したい。連絡は090-1111-2222へ。",
+    notes="花子さんは昭和18年2月3日生まれ。太郎さんは長く就労していない。",
+)
+SUZUKI = CaseSpec(
+    PersonSpec("鈴木 一郎", "すずき いちろう", date(1985, 11, 30), "福山市南町1-2-3", "084-900-5678"),
+    [PersonSpec("鈴木 美咲", "すずき みさき", date(2015, 7, 7), "福山市南町1-2-3", "",
+                "子", ["18歳未満"])],
+    consent="none",
+)
