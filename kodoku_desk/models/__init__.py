@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate. Import from here."""
 
+from kodoku_desk.models import indexes_review  # noqa: F401,E402 - review indexes (0003_review)
 from kodoku_desk.models.audit import AuditEntry, Disclosure
 from kodoku_desk.models.base import Base, now
 from kodoku_desk.models.cases import (

@@ -1,0 +1,42 @@
+"""CSV for auditors and Excel: UTF-8 with a BOM (so Excel detects the encoding), a Japanese
+header row, CRLF line ends, written atomically where the user chose."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from kodoku_desk.store.files import atomic_output
+
+# A cell starting with one of these is read by Excel as a formula (CSV injection); a leading
+# apostrophe makes it plain text. Numbers are written as numbers and are not touched.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """All or nothing: the file appears only when complete (temp file in the target folder,
+    then rename); an unwritable folder raises WorkspaceError with a sentence."""
+    path = Path(path)
+    data = csv_bytes(header, rows)
+    with atomic_output(path) as fh:
+        fh.write(data)
+    return path

@@ -1,0 +1,393 @@
+"""The supervisor dashboard: is anyone falling between agencies?
+
+Every figure is aggregated in SQL (GROUP BY, COUNT, window functions) over indexed columns;
+Python only folds the few resulting rows (one per agency or month) into display shape. The
+indexes these queries lean on are in models/indexes_review.py (migration 0003_review)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy.orm import Session, aliased
+
+from kodoku_desk.models import (
+    Agency,
+    AgendaItem,
+    Case,
+    Handoff,
+    HandoffEvent,
+    MeetingPart,
+    MeetingSession,
+    Plan,
+    Staff,
+)
+from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
+from kodoku_desk.services import dates
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.review import (
+    _log,
+    agency_names,
+    block_names,
+    is_reviewed,
+    overdue_business_days,
+    primary_field,
+    require_supervisor,
+)
+from kodoku_desk.services.review_sql import day_start, days_between
+
+LIST_LIMIT = 200
+# Business days a 送付 hand-off has waited, as (label, lower bound inclusive).
+WAIT_BANDS = (("0〜2日", 0), ("3〜5日", 3), ("6〜10日", 6), ("11日以上", 11))
+PENDING_APPROVAL = "申請中"
+
+
+@dataclass(frozen=True)
+class OpenByAgency:
+    agency_id: int
+    agency: str
+    waiting: int  # 送付, not yet acknowledged
+    in_progress: int  # 受理 or 対応中
+    by_wait: dict[str, int]  # WAIT_BANDS label → 送付 hand-offs that waited that long
+    oldest_sent: datetime | None
+    oldest_wait_days: int  # business days
+
+
+@dataclass(frozen=True)
+class HandoffItem:
+    """One hand-off in a dashboard list; case_id lets the view open the case."""
+
+    handoff_id: int
+    case_id: int
+    case_no: str
+    from_agency: str
+    to_agency: str
+    sent_at: datetime
+    due_on: date
+    state: str
+    overdue_days: int = 0
+    basis: str = ""
+    basis_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    handoff_id: int
+    case_id: int
+    case_no: str
+    from_agency: str
+    returned_by: str  # the agency that returned it
+    returned_at: datetime
+    reason: str
+    alternative: str
+    next_agency: str  # where the case went next ("" = nowhere yet: someone should look)
+    next_state: str
+    next_handoff_id: int | None
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    plan_id: int
+    case_id: int
+    case_no: str
+    status: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MeetingItem:
+    session_id: int
+    title: str
+    held_on: date
+    start_time: str
+    place: str
+    kinds: list[str]
+    cases: int
+
+
+@dataclass(frozen=True)
+class AgencyMedian:
+    agency: str
+    median_days: float
+    acknowledged: int
+
+
+@dataclass
+class Dashboard:
+    today: date
+    months: list[str]  # "2025-04" … oldest first, the chart axis
+    open_by_agency: list[OpenByAgency] = field(default_factory=list)
+    overdue: list[HandoffItem] = field(default_factory=list)
+    overdue_total: int = 0
+    returned: list[ReturnedItem] = field(default_factory=list)
+    overrides: list[HandoffItem] = field(default_factory=list)
+    overrides_total: int = 0
+    plans: list[PlanItem] = field(default_factory=list)
+    meetings: list[MeetingItem] = field(default_factory=list)
+    per_field_month: dict[str, list[int]] = field(default_factory=dict)  # field → per month
+    median_ack: list[AgencyMedian] = field(default_factory=list)
+    intakes_by_block: list[tuple[str, int]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def business_days_back(today: date, n: int) -> date:
+    """The earliest of the last `n` business days up to `today`: a hand-off sent before it has
+    waited at least `n` business days (dates.business_days_between counts days after sending)."""
+    d, counted = today, 0
+    while counted < n:
+        if dates.is_business_day(d):
+            counted += 1
+            if counted == n:
+                return d
+        d -= timedelta(days=1)
+    return today + timedelta(days=1)  # n == 0: everything sent up to today
+
+
+def month_keys(today: date, months: int) -> list[str]:
+    y, m = today.year, today.month
+    keys = []
+    for _ in range(months):
+        keys.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return keys[::-1]
+
+
+def month_start(key: str) -> date:
+    return date(int(key[:4]), int(key[5:7]), 1)
+
+
+def _case_nos(session: Session, case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    return dict(session.execute(select(Case.id, Case.case_no).where(Case.id.in_(case_ids))).all())
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def open_by_agency(session: Session, today: date) -> list[OpenByAgency]:
+    names = agency_names(session)
+    cutoffs = {label: day_start(business_days_back(today, low)) for label, low in WAIT_BANDS}
+    sent = Handoff.state == SENT
+    cols = [func.sum(case((and_(sent, Handoff.sent_at < cutoffs[label]), 1), else_=0))
+            for label, _ in WAIT_BANDS]
+    q = (select(Handoff.to_agency_id,
+                func.sum(case((sent, 1), else_=0)),
+                func.sum(case((sent, 0), else_=1)),
+                func.min(case((sent, Handoff.sent_at), else_=None)),
+                *cols)
+         .where(Handoff.state.in_((SENT, ACKNOWLEDGED, ACCEPTED)))
+         .group_by(Handoff.to_agency_id))
+    out = []
+    for agency_id, waiting, in_progress, oldest, *at_least in session.execute(q):
+        # at_least[i] counts hand-offs that waited ≥ band i's lower bound; bands are differences.
+        at_least = [int(x or 0) for x in at_least]
+        bands = {label: at_least[i] - (at_least[i + 1] if i + 1 < len(at_least) else 0)
+                 for i, (label, _) in enumerate(WAIT_BANDS)}
+        oldest_dt = _as_datetime(oldest)
+        out.append(OpenByAgency(
+            agency_id, names.get(agency_id, ""), int(waiting or 0), int(in_progress or 0), bands,
+            oldest_dt, dates.business_days_between(oldest_dt.date(), today) if oldest_dt else 0))
+    return sorted(out, key=lambda r: (-r.waiting, -r.in_progress, r.agency))
+
+
+def _as_datetime(value) -> datetime | None:
+    """MIN() over a CASE loses the column type on SQLite and comes back as text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def overdue_handoffs(session: Session, today: date, limit: int = LIST_LIMIT
+                     ) -> tuple[list[HandoffItem], int]:
+    """State 送付 and past the due date (due dates are counted in business days at sending)."""
+    cond = and_(Handoff.state == SENT, Handoff.due_on < today)
+    total = session.scalar(select(func.count()).select_from(Handoff).where(cond))
+    names = agency_names(session)
+    q = (select(Handoff, Case.case_no).join(Case, Case.id == Handoff.case_id)
+         .where(cond).order_by(Handoff.due_on, Handoff.id).limit(limit))
+    items = [HandoffItem(h.id, h.case_id, case_no, names.get(h.from_agency_id, ""),
+                         names.get(h.to_agency_id, ""), h.sent_at, h.due_on, h.state,
+                         overdue_business_days(h.due_on, today))
+             for h, case_no in session.execute(q)]
+    return items, int(total or 0)
+
+
+def returned_handoffs(session: Session, limit: int = LIST_LIMIT) -> list[ReturnedItem]:
+    """Recent returns with their reason, and the case's next hand-off sent after the return."""
+    names = agency_names(session)
+    later = aliased(Handoff)
+    next_id = (select(func.min(later.id))
+               .where(later.case_id == Handoff.case_id, later.id != Handoff.id,
+                      later.sent_at >= HandoffEvent.at)
+               .correlate(Handoff, HandoffEvent).scalar_subquery())
+    q = (select(HandoffEvent, Handoff, next_id)
+         .join(Handoff, Handoff.id == HandoffEvent.handoff_id)
+         .where(HandoffEvent.to_state == RETURNED)
+         .order_by(HandoffEvent.at.desc(), HandoffEvent.id.desc()).limit(limit))
+    fetched = session.execute(q).all()
+    nxt_ids = {n for _, _, n in fetched if n}
+    nxt = {h.id: h for h in session.scalars(select(Handoff).where(Handoff.id.in_(nxt_ids)))} \
+        if nxt_ids else {}
+    case_nos = _case_nos(session, {h.case_id for _, h, _ in fetched})
+    items = []
+    for ev, h, n in fetched:
+        following = nxt.get(n)
+        items.append(ReturnedItem(
+            h.id, h.case_id, case_nos.get(h.case_id, ""), names.get(h.from_agency_id, ""),
+            names.get(ev.agency_id or h.to_agency_id, ""), ev.at, ev.note, ev.alternative,
+            names.get(following.to_agency_id, "") if following else "",
+            following.state if following else "", following.id if following else None))
+    return items
+
+
+def overrides_awaiting(session: Session, limit: int = LIST_LIMIT) -> tuple[list[HandoffItem], int]:
+    cond = and_(Handoff.consent_override.is_(True), ~is_reviewed())
+    total = session.scalar(select(func.count()).select_from(Handoff).where(cond))
+    names = agency_names(session)
+    q = (select(Handoff, Case.case_no).join(Case, Case.id == Handoff.case_id)
+         .where(cond).order_by(Handoff.sent_at, Handoff.id).limit(limit))
+    items = [HandoffItem(h.id, h.case_id, case_no, names.get(h.from_agency_id, ""),
+                         names.get(h.to_agency_id, ""), h.sent_at, h.due_on, h.state,
+                         basis=h.basis, basis_reason=h.basis_reason)
+             for h, case_no in session.execute(q)]
+    return items, int(total or 0)
+
+
+def plans_awaiting(session: Session, limit: int = LIST_LIMIT) -> list[PlanItem]:
+    q = (select(Plan, Case.case_no, Staff.display_name)
+         .join(Case, Case.id == Plan.case_id).join(Staff, Staff.id == Plan.created_by)
+         .where(Plan.approval == PENDING_APPROVAL).order_by(Plan.created_at).limit(limit))
+    return [PlanItem(p.id, p.case_id, case_no, p.status, who, p.created_at)
+            for p, case_no, who in session.execute(q)]
+
+
+def upcoming_meetings(session: Session, today: date, limit: int = 20) -> list[MeetingItem]:
+    sessions = list(session.scalars(
+        select(MeetingSession).where(MeetingSession.held_on >= today)
+        .order_by(MeetingSession.held_on, MeetingSession.start_time).limit(limit)))
+    if not sessions:
+        return []
+    ids = [m.id for m in sessions]
+    kinds: dict[int, list[str]] = defaultdict(list)
+    for sid, kind in session.execute(select(MeetingPart.session_id, MeetingPart.kind)
+                                     .where(MeetingPart.session_id.in_(ids))
+                                     .order_by(MeetingPart.seq)):
+        kinds[sid].append(kind)
+    counts = dict(session.execute(
+        select(MeetingPart.session_id, func.count(func.distinct(AgendaItem.case_id)))
+        .join(AgendaItem, AgendaItem.part_id == MeetingPart.id)
+        .where(MeetingPart.session_id.in_(ids)).group_by(MeetingPart.session_id)).all())
+    return [MeetingItem(m.id, m.title, m.held_on, m.start_time, m.place, kinds[m.id],
+                        int(counts.get(m.id, 0))) for m in sessions]
+
+
+def per_field_per_month(session: Session, since: date, until: date
+                        ) -> dict[str, dict[str, int]]:
+    """Hand-offs sent, by the receiving agency's primary field and month (SQL groups by agency
+    and month; the ~25 agencies fold into fields here)."""
+    fields = {a_id: primary_field(f or []) for a_id, f in session.execute(
+        select(Agency.id, Agency.fields))}
+    year, month = extract("year", Handoff.sent_at), extract("month", Handoff.sent_at)
+    q = (select(Handoff.to_agency_id, year, month, func.count())
+         .where(Handoff.sent_at >= day_start(since), Handoff.sent_at < day_start(until))
+         .group_by(Handoff.to_agency_id, year, month))
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for agency_id, y, m, n in session.execute(q):
+        out[fields.get(agency_id, "その他")][f"{int(y):04d}-{int(m):02d}"] += int(n)
+    return out
+
+
+def median_days_to_acknowledge(session: Session, since: date | None = None,
+                               until: date | None = None, agency_id: int | None = None
+                               ) -> list[AgencyMedian]:
+    """Median calendar days from sending to acknowledgement per receiving agency, for hand-offs
+    sent in [since, until). Window functions pick the middle row(s) in SQL."""
+    days = days_between(Handoff.sent_at, Handoff.acknowledged_at)
+    conds = [Handoff.acknowledged_at.is_not(None)]
+    if since:
+        conds.append(Handoff.sent_at >= day_start(since))
+    if until:
+        conds.append(Handoff.sent_at < day_start(until))
+    if agency_id:
+        conds.append(Handoff.to_agency_id == agency_id)
+    ranked = (select(Handoff.to_agency_id.label("agency_id"), days.label("days"),
+                     func.row_number().over(partition_by=Handoff.to_agency_id,
+                                            order_by=days).label("rn"),
+                     func.count().over(partition_by=Handoff.to_agency_id).label("n"))
+              .where(and_(*conds)).subquery())
+    middle = (ranked.c.rn * 2 >= ranked.c.n) & (ranked.c.rn * 2 <= ranked.c.n + 2)
+    q = (select(ranked.c.agency_id, func.avg(ranked.c.days), func.max(ranked.c.n))
+         .where(middle).group_by(ranked.c.agency_id))
+    names = agency_names(session)
+    rows = [AgencyMedian(names.get(a, ""), round(float(m), 1), int(n))
+            for a, m, n in session.execute(q)]
+    return sorted(rows, key=lambda r: (-r.median_days, r.agency))
+
+
+def median_overall(session: Session, since: date | None, until: date | None,
+                   agency_id: int | None = None) -> float | None:
+    days = days_between(Handoff.sent_at, Handoff.acknowledged_at)
+    conds = [Handoff.acknowledged_at.is_not(None)]
+    if since:
+        conds.append(Handoff.sent_at >= day_start(since))
+    if until:
+        conds.append(Handoff.sent_at < day_start(until))
+    if agency_id:
+        conds.append(Handoff.to_agency_id == agency_id)
+    n = session.scalar(select(func.count()).select_from(Handoff).where(and_(*conds))) or 0
+    if not n:
+        return None
+    q = select(days).where(and_(*conds)).order_by(days).offset((n - 1) // 2).limit(2 - n % 2)
+    values = [float(v) for v in session.scalars(q)]
+    return round(sum(values) / len(values), 1)
+
+
+def intakes_by_block(session: Session, since: date, until: date) -> list[tuple[str, int]]:
+    names = block_names(session)
+    q = (select(Case.block_id, func.count())
+         .where(Case.opened_at >= day_start(since), Case.opened_at < day_start(until),
+                Case.deleted.is_(False))
+         .group_by(Case.block_id))
+    counts = {b: int(n) for b, n in session.execute(q)}
+    rows = [(name, counts.get(b_id, 0)) for b_id, name in sorted(names.items())]
+    if counts.get(None):
+        rows.append(("ブロック未設定", counts[None]))
+    return rows
+
+
+# --------------------------------------------------------------------------- the whole view
+
+
+def build_dashboard(session: Session, today: date | None = None, months: int = 12) -> Dashboard:
+    today = today or date.today()
+    keys = month_keys(today, months)
+    since, until = month_start(keys[0]), today + timedelta(days=1)
+    board = Dashboard(today=today, months=keys)
+    board.open_by_agency = open_by_agency(session, today)
+    board.overdue, board.overdue_total = overdue_handoffs(session, today)
+    board.returned = returned_handoffs(session)
+    board.overrides, board.overrides_total = overrides_awaiting(session)
+    board.plans = plans_awaiting(session)
+    board.meetings = upcoming_meetings(session, today)
+    per_field = per_field_per_month(session, since, until)
+    board.per_field_month = {f: [per_field[f].get(k, 0) for k in keys]
+                             for f in sorted(per_field, key=lambda f: -sum(per_field[f].values()))}
+    board.median_ack = median_days_to_acknowledge(session, since, until)
+    board.intakes_by_block = intakes_by_block(session, since, until)
+    return board
+
+
+def dashboard(signed: Signed, today: date | None = None, months: int = 12) -> Dashboard:
+    """The supervisor's dashboard (supervisors and admins only; refusals are logged)."""
+    require_supervisor(signed, "ダッシュボードの閲覧")
+    with signed.store.read() as s:
+        board = build_dashboard(s, today, months)
+    _log(signed, "view_dashboard", detail={"overdue": board.overdue_total,
+                                           "overrides": board.overrides_total})
+    return board

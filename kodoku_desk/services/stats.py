@@ -1,0 +1,313 @@
+"""The statistics report for a period (issue 4 §4): how is the system doing?
+
+Counts are aggregated in SQL. Two figures read a column per row instead, because the values
+are JSON lists (worries on the sheet) — at a city's ~10,000 intakes a year that is a few
+thousand short lists, well inside the report's time budget, and stays portable SQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import and_, case, exists, extract, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import Case, CaseField, Handoff, HandoffEvent, Person, Sheet
+from kodoku_desk.models.handoffs import RETURNED
+from kodoku_desk.services import dates
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.review import (
+    _log,
+    agency_names,
+    block_names,
+    check_period,
+    require_supervisor,
+    resolve_agency,
+)
+from kodoku_desk.services.review_dashboard import (
+    AgencyMedian,
+    median_days_to_acknowledge,
+    median_overall,
+    month_keys,
+)
+from kodoku_desk.services.review_sql import date_of, day_start
+
+# (label, lowest age inclusive); the last band is open-ended.
+AGE_BANDS = (("18歳未満", 0), ("18〜39歳", 18), ("40〜64歳", 40), ("65〜74歳", 65),
+             ("75歳以上", 75))
+AGE_UNKNOWN = "不明"
+NO_DISCOVERY = "未記入"
+NO_BLOCK = "ブロック未設定"
+MAX_PERIOD_DAYS = 366 * 10
+
+
+@dataclass
+class MonthRow:
+    month: str  # "2025-04"
+    cases: int = 0
+    intakes: int = 0
+    sent: int = 0
+    acknowledged: int = 0
+    returned: int = 0
+
+
+@dataclass
+class StatsReport:
+    date_from: date
+    date_to: date
+    agency: str  # "" = the whole workspace
+    cases: int = 0  # 新規ケース (opened in the period)
+    intakes: int = 0  # 受付 (sheets received in the period)
+    by_field: list[tuple[str, int]] = field(default_factory=list)
+    by_discovery: list[tuple[str, int]] = field(default_factory=list)
+    by_block: list[tuple[str, int]] = field(default_factory=list)
+    by_age: list[tuple[str, int]] = field(default_factory=list)
+    by_worry: list[tuple[str, int]] = field(default_factory=list)
+    multi_field_cases: int = 0
+    sent: int = 0
+    acknowledged: int = 0
+    returned: int = 0
+    overdue: int = 0
+    median_ack_days: float | None = None
+    median_by_agency: list[AgencyMedian] = field(default_factory=list)
+    monthly: list[MonthRow] = field(default_factory=list)
+
+    @property
+    def multi_field_share(self) -> float:
+        return self.multi_field_cases / self.cases if self.cases else 0.0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.cases or self.intakes or self.sent or self.acknowledged or self.returned)
+
+    def period_text(self) -> str:
+        return f"{dates.to_wareki(self.date_from)} 〜 {dates.to_wareki(self.date_to)}"
+
+
+def _period(date_from: date, date_to: date):
+    return day_start(date_from), day_start(date_to + timedelta(days=1))
+
+
+def _cases_in(start, end, agency_id: int | None):
+    conds = [Case.opened_at >= start, Case.opened_at < end, Case.deleted.is_(False)]
+    if agency_id:
+        conds.append(Case.owner_agency_id == agency_id)
+    return and_(*conds)
+
+
+def _sorted_counts(counter: dict, order: list[str] | None = None) -> list[tuple[str, int]]:
+    if order:
+        return [(k, counter.get(k, 0)) for k in order] + sorted(
+            ((k, v) for k, v in counter.items() if k not in order), key=lambda kv: -kv[1])
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _case_figures(s: Session, r: StatsReport, start, end, agency_id: int | None) -> None:
+    in_period = _cases_in(start, end, agency_id)
+    r.cases = s.scalar(select(func.count()).select_from(Case).where(in_period)) or 0
+    r.by_field = _sorted_counts(dict(s.execute(
+        select(CaseField.field, func.count()).join(Case, Case.id == CaseField.case_id)
+        .where(in_period).group_by(CaseField.field)).all()))
+    discovery = func.coalesce(func.nullif(Case.discovery, ""), NO_DISCOVERY)
+    r.by_discovery = _sorted_counts(dict(s.execute(
+        select(discovery, func.count()).where(in_period).group_by(discovery)).all()))
+    blocks = block_names(s)
+    counts = dict(s.execute(select(Case.block_id, func.count()).where(in_period)
+                            .group_by(Case.block_id)).all())
+    r.by_block = [(name, int(counts.get(b_id, 0))) for b_id, name in sorted(blocks.items())]
+    if counts.get(None):
+        r.by_block.append((NO_BLOCK, int(counts[None])))
+    multi = (select(CaseField.case_id).join(Case, Case.id == CaseField.case_id).where(in_period)
+             .group_by(CaseField.case_id).having(func.count() >= 2).subquery())
+    r.multi_field_cases = s.scalar(select(func.count()).select_from(multi)) or 0
+    r.by_age = _age_bands(s, in_period, r.date_to)
+
+
+def _age_bands(s: Session, in_period, on: date) -> list[tuple[str, int]]:
+    """Age on the last day of the period, banded in SQL by birth-date cut-offs."""
+    whens = []
+    for label, low in reversed(AGE_BANDS):
+        if low:
+            whens.append((Person.birth_date <= _years_before(on, low), label))
+    band = case((Person.birth_date.is_(None), AGE_UNKNOWN), *whens, else_=AGE_BANDS[0][0])
+    counts = dict(s.execute(select(band, func.count()).select_from(Case)
+                            .join(Person, Person.id == Case.person_id)
+                            .where(in_period).group_by(band)).all())
+    return [(label, int(counts.get(label, 0))) for label, _ in AGE_BANDS] + [
+        (AGE_UNKNOWN, int(counts.get(AGE_UNKNOWN, 0)))]
+
+
+def _years_before(on: date, years: int) -> date:
+    """The latest birth date of someone who is `years` old on `on` (29 Feb → 28 Feb)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
+
+
+def _intake_figures(s: Session, r: StatsReport, start, end, agency_id: int | None) -> None:
+    conds = [Sheet.received_at >= start, Sheet.received_at < end]
+    if agency_id:
+        conds.append(Sheet.agency_id == agency_id)
+    r.intakes = s.scalar(select(func.count()).select_from(Sheet).where(*conds)) or 0
+    worries: Counter[str] = Counter()
+    for (listed,) in s.execute(select(Sheet.worries).where(*conds)):
+        worries.update(set(listed or []))  # a worry counts once per sheet
+    r.by_worry = _sorted_counts(dict(worries))
+
+
+def _handoff_scope(agency_id: int | None):
+    if not agency_id:
+        return []
+    return [or_(Handoff.to_agency_id == agency_id, Handoff.from_agency_id == agency_id)]
+
+
+def _handoff_figures(s: Session, r: StatsReport, start, end, agency_id: int | None,
+                     today: date) -> None:
+    scope = _handoff_scope(agency_id)
+    sent = and_(Handoff.sent_at >= start, Handoff.sent_at < end, *scope)
+    r.sent = s.scalar(select(func.count()).select_from(Handoff).where(sent)) or 0
+    r.acknowledged = s.scalar(select(func.count()).select_from(Handoff).where(
+        Handoff.acknowledged_at >= start, Handoff.acknowledged_at < end, *scope)) or 0
+    r.returned = s.scalar(select(func.count()).select_from(HandoffEvent)
+                          .join(Handoff, Handoff.id == HandoffEvent.handoff_id)
+                          .where(HandoffEvent.to_state == RETURNED, HandoffEvent.at >= start,
+                                 HandoffEvent.at < end, *scope)) or 0
+    r.overdue = s.scalar(select(func.count()).select_from(Handoff).where(
+        sent, _late(min(r.date_to, today)))) or 0
+    r.median_ack_days = median_overall(s, r.date_from, r.date_to + timedelta(days=1), agency_id)
+    r.median_by_agency = median_days_to_acknowledge(s, r.date_from, r.date_to + timedelta(days=1),
+                                                    agency_id)
+
+
+def _late(as_of: date):
+    """Not answered by the due date: the first answer (acknowledgement, or a return or
+    withdrawal straight from 送付) came after it, or none has come and the due date is past."""
+    answered = func.coalesce(Handoff.acknowledged_at, Handoff.closed_at)
+    return or_(and_(answered.is_(None), Handoff.due_on < as_of),
+               and_(answered.is_not(None), date_of(answered) > Handoff.due_on))
+
+
+def _monthly(s: Session, r: StatsReport, start, end, agency_id: int | None) -> None:
+    months = month_keys(r.date_to, _months_between(r.date_from, r.date_to))
+    rows = {m: MonthRow(m) for m in months}
+
+    def fold(column, where, attr: str) -> None:
+        y, m = extract("year", column), extract("month", column)
+        for yy, mm, n in s.execute(select(y, m, func.count()).where(where).group_by(y, m)):
+            key = f"{int(yy):04d}-{int(mm):02d}"
+            if key in rows:
+                setattr(rows[key], attr, getattr(rows[key], attr) + int(n))
+
+    scope = _handoff_scope(agency_id)
+    fold(Case.opened_at, _cases_in(start, end, agency_id), "cases")
+    sheet_scope = [Sheet.agency_id == agency_id] if agency_id else []
+    fold(Sheet.received_at, and_(Sheet.received_at >= start, Sheet.received_at < end,
+                                 *sheet_scope), "intakes")
+    fold(Handoff.sent_at, and_(Handoff.sent_at >= start, Handoff.sent_at < end, *scope), "sent")
+    fold(Handoff.acknowledged_at, and_(Handoff.acknowledged_at >= start,
+                                       Handoff.acknowledged_at < end, *scope), "acknowledged")
+    returned_in = and_(HandoffEvent.to_state == RETURNED, HandoffEvent.at >= start,
+                       HandoffEvent.at < end,
+                       exists().where(Handoff.id == HandoffEvent.handoff_id, *scope)
+                       if scope else true())
+    fold(HandoffEvent.at, returned_in, "returned")
+    r.monthly = [rows[m] for m in months]
+
+
+def _months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month + 1
+
+
+def check_report_period(date_from: date | None, date_to: date | None) -> None:
+    if date_from is None or date_to is None:
+        raise UserError("期間の始まりと終わりを入力してください。",
+                        field="date_from" if date_from is None else "date_to")
+    check_period(date_from, date_to)
+    if (date_to - date_from).days > MAX_PERIOD_DAYS:
+        raise UserError("期間は10年以内にしてください。", field="date_to")
+
+
+def build_report(s: Session, date_from: date, date_to: date, agency_id: int | None = None,
+                 today: date | None = None) -> StatsReport:
+    check_report_period(date_from, date_to)
+    today = today or date.today()
+    r = StatsReport(date_from, date_to, agency_names(s).get(agency_id, "") if agency_id else "")
+    start, end = _period(date_from, date_to)
+    _case_figures(s, r, start, end, agency_id)
+    _intake_figures(s, r, start, end, agency_id)
+    _handoff_figures(s, r, start, end, agency_id, today)
+    _monthly(s, r, start, end, agency_id)
+    return r
+
+
+def report(signed: Signed, date_from: date | None, date_to: date | None,
+           agency: str | None = None, today: date | None = None,
+           allow_empty: bool = False) -> StatsReport:
+    """The report (supervisors and admins only). An empty period is a sentence, not a blank
+    document, unless allow_empty (the GUI shows zeros with a note instead)."""
+    require_supervisor(signed, "統計の閲覧")
+    check_report_period(date_from, date_to)
+    with signed.store.read() as s:
+        agency_id = resolve_agency(s, agency)
+        r = build_report(s, date_from, date_to, agency_id, today)
+    if r.is_empty and not allow_empty:
+        raise UserError(f"{r.period_text()} の期間には受付もつなぎもありません。期間を確認してください。",
+                        field="date_from")
+    _log(signed, "view_statistics", detail={"from": date_from.isoformat(),
+                                            "to": date_to.isoformat(), "agency": agency or ""})
+    return r
+
+
+def csv_rows(r: StatsReport) -> tuple[list[str], list[list]]:
+    """The report as one long table (区分, 項目, 件数) — easy to pivot in Excel."""
+    header = ["区分", "項目", "件数・値"]
+    rows: list[list] = [
+        ["期間", f"{r.date_from.isoformat()}〜{r.date_to.isoformat()}", r.period_text()],
+        ["対象機関", r.agency or "全体", ""],
+        ["概要", "新規ケース数", r.cases], ["概要", "受付件数", r.intakes],
+        ["概要", "複数分野ケース数", r.multi_field_cases],
+        ["概要", "複数分野ケースの割合（%）", round(r.multi_field_share * 100, 1)],
+        ["つなぎ", "送付", r.sent], ["つなぎ", "受理", r.acknowledged],
+        ["つなぎ", "返送", r.returned], ["つなぎ", "期限超過", r.overdue],
+        ["つなぎ", "受理までの日数（中央値）",
+         "" if r.median_ack_days is None else r.median_ack_days],
+    ]
+    for section, pairs in (("分野別ケース", r.by_field), ("発見経路別ケース", r.by_discovery),
+                           ("ブロック別ケース", r.by_block), ("年齢階層別ケース", r.by_age),
+                           ("困りごと別受付", r.by_worry)):
+        rows += [[section, k, v] for k, v in pairs]
+    rows += [["機関別 受理までの日数（中央値）", m.agency, m.median_days] for m in r.median_by_agency]
+    for m in r.monthly:
+        rows += [[f"月別 {m.month}", label, getattr(m, attr)] for label, attr in MONTH_COLUMNS]
+    return header, rows
+
+
+MONTH_COLUMNS = (("新規ケース", "cases"), ("受付", "intakes"), ("つなぎ送付", "sent"),
+                 ("受理", "acknowledged"), ("返送", "returned"))
+
+
+def export_report(signed: Signed, date_from: date | None, date_to: date | None, fmt: str,
+                  path: Path | str, agency: str | None = None,
+                  today: date | None = None) -> StatsReport:
+    """Build the report and write it as PDF (with charts) or CSV where the user chose."""
+    from kodoku_desk.exports import csv_export, report_pdf
+
+    if fmt not in ("pdf", "csv"):
+        raise UserError("出力形式は pdf か csv を選んでください。", field="format")
+    r = report(signed, date_from, date_to, agency, today)
+    if fmt == "csv":
+        header, rows = csv_rows(r)
+        csv_export.write_csv(path, header, rows)
+    else:
+        report_pdf.write_stats_pdf(path, r, signed.actor.display_name)
+    _log(signed, "export", "statistics", "", {"format": fmt, "path": str(path),
+                                              "from": r.date_from.isoformat(),
+                                              "to": r.date_to.isoformat()})
+    return r
+
+
+__all__ = ["StatsReport", "MonthRow", "build_report", "export_report", "report"]
