@@ -159,7 +159,8 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], width: float = 170 * mm,
               height: float = 62 * mm, horizontal: bool = False) -> Drawing:
     """One series of counts; labels in IPAex Gothic."""
     drawing = Drawing(width, height)
-    drawing.add(String(0, height - 10, title, fontName=GOTHIC, fontSize=10))
+    if title:
+        drawing.add(String(0, height - 10, title, fontName=GOTHIC, fontSize=10))
     values = [v for _, v in pairs] or [0]
     chart = HorizontalBarChart() if horizontal else VerticalBarChart()
     label_room = 38 * mm if horizontal else 0
@@ -291,11 +292,11 @@ def stats_story(r: StatsReport, author: str) -> list:
                                      ("年齢階層別ケース数", r.by_age, False),
                                      ("発見経路別ケース数", r.by_discovery, True)):
         story += [CondPageBreak(75 * mm), Paragraph(title, st["h2"]),
-                  KeepTogether([bar_chart(title, pairs, horizontal=horizontal),
+                  KeepTogether([bar_chart("", pairs, horizontal=horizontal),
                                 _pairs_table("項目", pairs, r.cases)])]
     story += [CondPageBreak(60 * mm), Paragraph("困りごと別受付件数（延べ）", st["h2"])]
     if r.by_worry:
-        story += [bar_chart("困りごと（上位）", r.by_worry[:12], horizontal=True,
+        story += [bar_chart("", r.by_worry[:12], horizontal=True,
                             height=max(50 * mm, 7 * mm * min(len(r.by_worry), 12) + 20 * mm)),
                   _pairs_table("困りごと", r.by_worry, r.intakes)]
     else:
@@ -347,7 +348,7 @@ def write_handoff_log_pdf(path: Path | str, log: HandoffLog, today: date, author
         rows.append([str(r.id), r.case_no, _short(r.sent_at), r.from_agency, r.to_agency, r.state,
                      _short(r.due_on), _short(r.acknowledged_at), basis,
                      f"{r.overdue_days}営業日" if r.overdue_days else "", returned])
-    widths = [12, 22, 25, 34, 34, 13, 20, 25, 26, 16, 40]
+    widths = [11, 20, 26, 32, 32, 12, 21, 26, 26, 17, 44]
     story.append(_table(rows, [w * mm for w in widths]))
     if not log.rows:
         story.append(Paragraph("条件に合うつなぎはありません。", st["base"]))
