@@ -1,0 +1,183 @@
+"""Consent to share (DOMAIN.md §6): its scope (agencies or fields), date, method and signed page;
+withdrawal is appended, never an edit, and stops any further sharing under 本人同意."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import Agency, Case, Consent, ConsentWithdrawal
+from kodoku_desk.models.org import FIELDS
+from kodoku_desk.services import audit
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.context import Actor, require
+from kodoku_desk.services.template import check_text
+
+METHODS = ("署名", "口頭")
+
+
+@dataclass
+class ConsentInput:
+    given: bool = True
+    scope_agencies: list[int] = field(default_factory=list)
+    scope_fields: list[str] = field(default_factory=list)
+    covers_meetings: bool = False
+    method: str = "口頭"
+    given_on: date | None = None
+    attachment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    id: int
+    given: bool
+    scope_agencies: list[int]
+    scope_agency_names: list[str]
+    scope_fields: list[str]
+    covers_meetings: bool
+    method: str
+    given_on: date | None
+    attachment_id: int | None
+    recorded_at: object
+    withdrawn_on: date | None
+    withdrawal_reason: str
+
+    @property
+    def active(self) -> bool:
+        return self.given and self.withdrawn_on is None
+
+
+def check_input(session: Session, data: ConsentInput) -> None:
+    """Raises UserError (field named) unless the consent input is complete and consistent."""
+    if data.method not in METHODS:
+        raise UserError("同意の方法は「署名」か「口頭」を選んでください。", field="consent.method")
+    if data.given_on is None:
+        raise UserError("同意した日を入力してください。", field="consent.date")
+    if data.given_on > date.today():
+        raise UserError("同意した日が未来の日付になっています。", field="consent.date")
+    unknown = [f for f in data.scope_fields if f not in FIELDS]
+    if unknown:
+        raise UserError(f"同意の範囲の分野「{'、'.join(unknown)}」はありません。"
+                        f"選べるのは {'・'.join(FIELDS)} です。", field="consent.scope")
+    for agency_id in data.scope_agencies:
+        if session.get(Agency, agency_id) is None:
+            raise UserError(f"同意の範囲の機関（番号 {agency_id}）は登録されていません。",
+                            field="consent.scope")
+    if data.given and not (data.scope_agencies or data.scope_fields or data.covers_meetings):
+        raise UserError("同意の範囲（共有してよい機関または分野）を一つ以上選んでください。",
+                        field="consent.scope")
+
+
+def record_in(session: Session, actor: Actor, case_id: int, data: ConsentInput) -> Consent:
+    """Record a consent inside the caller's unit of work (used by save_intake too)."""
+    check_input(session, data)
+    consent = Consent(case_id=case_id, given=data.given,
+                      scope_agencies=sorted(set(data.scope_agencies)),
+                      scope_fields=[f for f in FIELDS if f in data.scope_fields],
+                      covers_meetings=data.covers_meetings, method=data.method,
+                      given_on=data.given_on, attachment_id=data.attachment_id,
+                      recorded_by=actor.staff_id)
+    session.add(consent)
+    session.flush()
+    audit.record(session, actor, "consent_record", "case", case_id,
+                 {"consent_id": consent.id, "given": data.given,
+                  "agencies": consent.scope_agencies, "fields": consent.scope_fields,
+                  "meetings": data.covers_meetings, "method": data.method})
+    return consent
+
+
+def record(signed: Signed, case_id: int, data: ConsentInput) -> int:
+    require(signed.actor.is_intake, "同意の記録")
+    with signed.store.write() as s:
+        _case_for_change(s, signed.actor, case_id)
+        return record_in(s, signed.actor, case_id, data).id
+
+
+def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
+             reason: str = "") -> int:
+    """Append a withdrawal. Hand-offs already sent stay in the record; no new sharing under
+    this consent is possible afterwards."""
+    require(signed.actor.is_intake, "同意の撤回の記録")
+    reason = check_text(reason, "撤回の理由", "reason")
+    withdrawn_on = withdrawn_on or date.today()
+    with signed.store.write() as s:
+        consent = s.get(Consent, consent_id)
+        if consent is None:
+            raise UserError(f"同意（番号 {consent_id}）は見つかりません。")
+        _case_for_change(s, signed.actor, consent.case_id)
+        if s.scalar(select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)):
+            raise UserError("この同意はすでに撤回が記録されています。")
+        if consent.given_on and withdrawn_on < consent.given_on:
+            raise UserError("撤回日が同意した日より前になっています。", field="withdrawn_on")
+        row = ConsentWithdrawal(consent_id=consent_id, withdrawn_on=withdrawn_on, reason=reason,
+                                recorded_by=signed.actor.staff_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, signed.actor, "consent_withdraw", "case", consent.case_id,
+                     {"consent_id": consent_id, "withdrawn_on": withdrawn_on})
+        return row.id
+
+
+def _case_for_change(session: Session, actor: Actor, case_id: int) -> Case:
+    from kodoku_desk.services.cases import check_visible
+
+    check_visible(session, actor, case_id)
+    return session.get(Case, case_id)
+
+
+def active_consents(session: Session, case_id: int) -> list[Consent]:
+    """Given and not withdrawn, newest first."""
+    withdrawn = select(ConsentWithdrawal.consent_id)
+    return list(session.scalars(
+        select(Consent).where(Consent.case_id == case_id, Consent.given.is_(True),
+                              Consent.id.not_in(withdrawn))
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())))
+
+
+def covers(session: Session, case_id: int, agency: Agency | int) -> bool:
+    """Does an active consent of the case cover sharing with this agency (by the agency itself
+    or by one of its fields)?"""
+    if isinstance(agency, int):
+        agency = session.get(Agency, agency)
+        if agency is None:
+            return False
+    for consent in active_consents(session, case_id):
+        if agency.id in consent.scope_agencies:
+            return True
+        if set(agency.fields) & set(consent.scope_fields):
+            return True
+    return False
+
+
+def consents_for_case(session: Session, case_id: int) -> list[ConsentRow]:
+    """Every consent of the case with its withdrawal (for the case view), newest first."""
+    consents = list(session.scalars(select(Consent).where(Consent.case_id == case_id)
+                                    .order_by(Consent.recorded_at.desc(), Consent.id.desc())))
+    withdrawals = {w.consent_id: w for w in session.scalars(
+        select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id.in_([c.id for c in consents])))}
+    ids = {a for c in consents for a in c.scope_agencies}
+    names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())
+    rows = []
+    for c in consents:
+        w = withdrawals.get(c.id)
+        rows.append(ConsentRow(c.id, c.given, list(c.scope_agencies),
+                               [names.get(a, f"機関{a}") for a in c.scope_agencies],
+                               list(c.scope_fields), c.covers_meetings, c.method, c.given_on,
+                               c.attachment_id, c.recorded_at,
+                               w.withdrawn_on if w else None, w.reason if w else ""))
+    return rows
+
+
+def describe_scope(row: ConsentRow) -> str:
+    parts = row.scope_agency_names + [f"{f}分野" for f in row.scope_fields]
+    if row.covers_meetings:
+        parts.append("重層的支援会議")
+    return "・".join(parts) or "（範囲なし）"
+
+
+__all__ = ["METHODS", "ConsentInput", "ConsentRow", "active_consents", "consents_for_case",
+           "covers", "describe_scope", "record", "record_in", "withdraw"]

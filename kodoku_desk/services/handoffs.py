@@ -1,0 +1,538 @@
+"""Hand-offs (つなぎ, DOMAIN.md §5–§6): sending with the consent gate, the one state machine,
+inbox/outbox queries and what a receiving agency may see.
+
+The events are the truth; Handoff.state / version / acknowledged_at / closed_at are a cache kept
+in step by `transition`, the only function that changes a hand-off's state. `version` is an
+optimistic lock: two windows answering the same hand-off cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from kodoku_desk.errors import AccessDenied, ConflictError, UserError
+from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, Person, Sheet, now
+from kodoku_desk.models.handoffs import (
+    ACCEPTED,
+    ACKNOWLEDGED,
+    BASES,
+    BASIS_CONSENT,
+    BASIS_MEETING,
+    DONE,
+    RETURNED,
+    SENT,
+    WITHDRAWN,
+)
+from kodoku_desk.services import audit
+from kodoku_desk.services import consent as consent_service
+from kodoku_desk.services.admin import get_setting
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.context import Actor, require
+from kodoku_desk.services.dates import add_business_days
+from kodoku_desk.services.template import check_text, load_template
+
+# --- the state machine --------------------------------------------------------------------------
+
+RECEIVER, SENDER = "receiver", "sender"
+
+# (from state, to state) → who may take the step.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (SENT, ACKNOWLEDGED): RECEIVER,
+    (SENT, RETURNED): RECEIVER,
+    (SENT, WITHDRAWN): SENDER,
+    (ACKNOWLEDGED, ACCEPTED): RECEIVER,
+    (ACKNOWLEDGED, RETURNED): RECEIVER,
+    (ACKNOWLEDGED, WITHDRAWN): SENDER,
+    (ACCEPTED, DONE): RECEIVER,
+    (ACCEPTED, RETURNED): RECEIVER,
+}
+# Actions by name (English for scripts, or the target state in Japanese).
+ACTIONS = {
+    "acknowledge": ACKNOWLEDGED, "accept": ACCEPTED, "complete": DONE,
+    "return": RETURNED, "withdraw": WITHDRAWN,
+    ACKNOWLEDGED: ACKNOWLEDGED, ACCEPTED: ACCEPTED, DONE: DONE, RETURNED: RETURNED,
+    WITHDRAWN: WITHDRAWN,
+}
+ACTION_LABELS = {ACKNOWLEDGED: "受理する", ACCEPTED: "対応を始める", DONE: "完了にする",
+                 RETURNED: "返送する", WITHDRAWN: "取り下げる"}
+CLOSED_STATES = (DONE, RETURNED, WITHDRAWN)
+OPEN_STATES = (SENT, ACKNOWLEDGED, ACCEPTED)
+
+# Inbox tabs: 受理 (acknowledged, not yet started) counts as 対応中 for the receiving agency.
+INBOX_BUCKETS: dict[str, tuple[str, ...]] = {
+    "未受理": (SENT,),
+    "対応中": (ACKNOWLEDGED, ACCEPTED),
+    "返送": (RETURNED,),
+    "完了": (DONE,),
+}
+OUTBOX_BUCKETS: dict[str, tuple[str, ...]] = {**INBOX_BUCKETS, "取下げ": (WITHDRAWN,)}
+# A hand-off may only be sent under these; 支援会議 sharing happens inside a meeting packet.
+HANDOFF_BASES = tuple(b for b in BASES if b != BASIS_MEETING)
+
+
+def allowed_actions(state: str, actor_agency_id: int | None, from_agency_id: int,
+                    to_agency_id: int) -> list[str]:
+    """The target states this agency may move a hand-off in `state` to (for buttons)."""
+    out = []
+    for (src, dst), who in TRANSITIONS.items():
+        if src != state:
+            continue
+        if (who == RECEIVER and actor_agency_id == to_agency_id) or \
+                (who == SENDER and actor_agency_id == from_agency_id):
+            out.append(dst)
+    return out
+
+
+def _refuse_step(state: str, target: str) -> None:
+    allowed = [dst for (src, dst) in TRANSITIONS if src == state]
+    if state in CLOSED_STATES:
+        raise UserError(f"このつなぎはすでに「{state}」で終わっています。これ以上の操作はできません。")
+    raise UserError(f"「{state}」のつなぎを「{target}」にはできません。"
+                    f"できるのは {'・'.join(allowed)} です。")
+
+
+def _check_who(h: Handoff, actor: Actor, target: str, who: str) -> None:
+    if who == RECEIVER and actor.agency_id != h.to_agency_id:
+        raise AccessDenied(f"「{target}」にできるのは、つなぎを受けた機関の職員だけです。")
+    if who == SENDER and actor.agency_id != h.from_agency_id:
+        raise AccessDenied("取下げができるのは、つなぎを送った機関の職員だけです。")
+
+
+def _check_note(target: str, note: str, alternative: str) -> None:
+    if target == RETURNED:
+        if not note:
+            raise UserError("返送するときは理由を書いてください。", field="note")
+        if not alternative:
+            raise UserError("返送するときは、代わりにつなぐとよい機関や方法を書いてください"
+                            "（「うちじゃない」だけの返送はできません）。", field="alternative")
+    if target == DONE and not note:
+        raise UserError("完了にするときは対応の結果を書いてください。", field="note")
+    if target == WITHDRAWN and not note:
+        raise UserError("取り下げるときは理由を書いてください。", field="note")
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    handoff_id: int
+    state: str
+    version: int
+    event_id: int
+
+
+def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, note: str = "",
+                  alternative: str = "", expected_version: int | None = None,
+                  at: datetime | None = None) -> TransitionResult:
+    """One step of the state machine inside the caller's unit of work."""
+    target = ACTIONS.get(action)
+    if target is None:
+        raise UserError(f"操作「{action}」はありません。選べるのは {'・'.join(ACTION_LABELS)} です。")
+    note = check_text(note, "メモ", "note")
+    alternative = check_text(alternative, "代わりの提案", "alternative")
+    h = session.get(Handoff, handoff_id)
+    if h is None:
+        raise UserError(f"つなぎ（番号 {handoff_id}）は見つかりません。")
+    if expected_version is not None and h.version != expected_version:
+        raise ConflictError(_conflict_message(h))
+    who = TRANSITIONS.get((h.state, target))
+    if who is None:
+        _refuse_step(h.state, target)
+    _check_who(h, actor, target, who)
+    _check_note(target, note, alternative)
+    at = at or now()
+    values: dict = {"state": target, "version": h.version + 1}
+    if target == ACKNOWLEDGED:
+        values["acknowledged_at"] = at
+    if target in CLOSED_STATES:
+        values["closed_at"] = at
+    # The WHERE on version makes the step atomic on any database, not only under SQLite's lock.
+    done = session.execute(update(Handoff).where(Handoff.id == h.id, Handoff.version == h.version)
+                           .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        session.refresh(h)
+        raise ConflictError(_conflict_message(h))
+    event = HandoffEvent(handoff_id=h.id, from_state=h.state, to_state=target,
+                         actor_id=actor.staff_id, agency_id=actor.agency_id, at=at, note=note,
+                         alternative=alternative)
+    session.add(event)
+    session.flush()
+    session.refresh(h)
+    audit.record(session, actor, "handoff_" + _action_code(target), "handoff", h.id,
+                 {"case_id": h.case_id, "from": event.from_state, "to": target})
+    return TransitionResult(h.id, h.state, h.version, event.id)
+
+
+def _action_code(target: str) -> str:
+    return {ACKNOWLEDGED: "acknowledge", ACCEPTED: "accept", DONE: "complete",
+            RETURNED: "return", WITHDRAWN: "withdraw"}[target]
+
+
+def _conflict_message(h: Handoff) -> str:
+    return (f"このつなぎは別の画面で先に更新されました（いまの状態: {h.state}）。"
+            "画面を更新して内容を確かめてから、もう一度操作してください。")
+
+
+def transition(signed: Signed, handoff_id: int, action: str, note: str = "",
+               alternative: str = "", expected_version: int | None = None) -> TransitionResult:
+    """Move a hand-off one step (受理 / 対応中 / 完了 / 返送 / 取下げ), appending one event.
+
+    expected_version: the Handoff.version the user was looking at; a stale one raises
+    ConflictError and nothing is written."""
+    with signed.store.write() as s:
+        return transition_in(s, signed.actor, handoff_id, action, note, alternative,
+                             expected_version)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+@dataclass
+class SendInput:
+    to_agency_id: int
+    reason: str = ""
+    request: str = ""
+    share: list[str] | None = None
+    basis: str = BASIS_CONSENT
+    basis_reason: str = ""
+
+
+def check_share(share: Iterable[str] | None, template_version: str | None = None) -> list[str]:
+    template = load_template(template_version)
+    share = list(dict.fromkeys(share or []))
+    if not share:
+        raise UserError("共有範囲（相手に見せる項目グループ）を一つ以上選んでください。", field="share")
+    for key in share:
+        template.section(key)  # raises for an unknown section
+    return [k for k in template.section_keys() if k in share]
+
+
+def _gate(session: Session, case_id: int, agency: Agency, basis: str,
+          basis_reason: str) -> tuple[str, str, bool]:
+    """The consent gate: returns (basis, reason, consent_override)."""
+    if basis not in BASES:
+        raise UserError(f"根拠「{basis}」はありません。選べるのは {'・'.join(HANDOFF_BASES)} です。",
+                        field="basis")
+    if basis == BASIS_MEETING:
+        raise UserError("「支援会議」を根拠にした共有は、会議資料の中でだけ行えます。"
+                        "つなぎには本人同意か別の根拠を選んでください。", field="basis")
+    covered = consent_service.covers(session, case_id, agency)
+    if basis == BASIS_CONSENT:
+        if not covered:
+            raise UserError(f"「{agency.name}」は本人の同意の範囲に入っていません（または同意が撤回されています）。"
+                            "同意の範囲外に送るには、別の根拠（法令に基づく通告・生命・身体の保護）と"
+                            "その理由を書いてください。", field="basis")
+        return basis, basis_reason, False
+    if not basis_reason:
+        raise UserError(f"根拠「{basis}」で送るときは、その理由を書いてください。", field="basis_reason")
+    return basis, basis_reason, not covered
+
+
+def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
+            sheet_id: int | None = None, from_agency_id: int | None = None,
+            at: datetime | None = None) -> Handoff:
+    """Send one hand-off inside the caller's unit of work: the consent gate, the hand-off, its
+    first event, and one disclosure record."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise UserError(f"ケース {case_id} は見つかりません。")
+    to = session.get(Agency, data.to_agency_id)
+    if to is None or not to.active:
+        raise UserError(f"つなぎ先の機関（番号 {data.to_agency_id}）は登録されていないか、無効です。",
+                        field="to")
+    from_agency_id = from_agency_id or actor.agency_id
+    if from_agency_id is None:
+        raise UserError("所属機関のない職員はつなぎを送れません。")
+    if to.id == from_agency_id:
+        raise UserError("自分の機関にはつなぎを送れません。", field="to")
+    reason = check_text(data.reason, "つなぐ理由", "reason")
+    request = check_text(data.request, "依頼内容", "request")
+    if not reason:
+        raise UserError(f"「{to.name}」へつなぐ理由を書いてください。", field="reason")
+    sheet = session.get(Sheet, sheet_id) if sheet_id else None
+    share = check_share(data.share, sheet.template_version if sheet else None)
+    basis_reason = check_text(data.basis_reason, "根拠の理由", "basis_reason")
+    basis, basis_reason, override = _gate(session, case_id, to, data.basis, basis_reason)
+    at = at or now()
+    due = add_business_days(at.date(), get_setting(session, "overdue_business_days"))
+    h = Handoff(case_id=case_id, sheet_id=sheet_id, from_agency_id=from_agency_id,
+                to_agency_id=to.id, reason=reason, request=request, share=share, basis=basis,
+                basis_reason=basis_reason, consent_override=override, state=SENT, version=1,
+                sent_at=at, due_on=due, created_by=actor.staff_id)
+    session.add(h)
+    session.flush()
+    session.add(HandoffEvent(handoff_id=h.id, from_state="", to_state=SENT,
+                             actor_id=actor.staff_id, agency_id=from_agency_id, at=at,
+                             note=request))
+    session.add(Disclosure(at=at, case_id=case_id, actor_id=actor.staff_id,
+                           from_agency_id=from_agency_id, to_agency_id=to.id, recipient=to.name,
+                           sections=share, basis=basis, basis_reason=basis_reason,
+                           channel="handoff", handoff_id=h.id))
+    session.flush()
+    audit.record(session, actor, "handoff_send", "handoff", h.id,
+                 {"case_id": case_id, "to": to.name, "basis": basis, "override": override,
+                  "share": share})
+    return h
+
+
+def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: str = "",
+         share: list[str] | None = None, basis: str = BASIS_CONSENT, basis_reason: str = "",
+         sheet_id: int | None = None) -> int:
+    """Send a hand-off from the actor's agency. Returns its id."""
+    require(signed.actor.is_intake, "つなぎの送付")
+    with signed.store.write() as s:
+        from kodoku_desk.services.cases import check_visible
+
+        check_visible(s, signed.actor, case_id)
+        if sheet_id is None:
+            sheet_id = s.scalar(select(Sheet.id).where(Sheet.case_id == case_id)
+                                .order_by(Sheet.received_at.desc(), Sheet.id.desc()).limit(1))
+        data = SendInput(to_agency_id, reason, request, share, basis, basis_reason)
+        return send_in(s, signed.actor, case_id, data, sheet_id).id
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+def overdue_clause(today: date | None = None):
+    """Sent but not acknowledged by the due day (business days, settings)."""
+    today = today or date.today()
+    return and_(Handoff.state == SENT, Handoff.due_on < today)
+
+
+def inbox_counts(session: Session, agency_id: int) -> dict[str, int]:
+    """{未受理, 対応中, 返送, 完了} for one receiving agency: one GROUP BY on (to_agency_id, state)."""
+    rows = session.execute(select(Handoff.state, func.count()).where(
+        Handoff.to_agency_id == agency_id).group_by(Handoff.state)).all()
+    by_state = dict(rows)
+    return {bucket: sum(by_state.get(s, 0) for s in states)
+            for bucket, states in INBOX_BUCKETS.items()}
+
+
+def overdue_count(session: Session, agency_id: int | None = None, today: date | None = None) -> int:
+    q = select(func.count()).select_from(Handoff).where(overdue_clause(today))
+    if agency_id is not None:
+        q = q.where(Handoff.to_agency_id == agency_id)
+    return session.scalar(q) or 0
+
+
+@dataclass(frozen=True)
+class HandoffRow:
+    id: int
+    case_id: int
+    case_no: str
+    person_name: str
+    from_agency_id: int
+    from_agency: str
+    to_agency_id: int
+    to_agency: str
+    state: str
+    version: int
+    reason: str
+    request: str
+    share: list[str]
+    basis: str
+    basis_reason: str
+    consent_override: bool
+    sent_at: datetime
+    due_on: date
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    overdue: bool
+    last_note: str
+    last_alternative: str
+    last_event_at: datetime | None
+    last_event_state: str
+
+
+def _rows_query():
+    src, dst = aliased(Agency), aliased(Agency)
+    return (select(Handoff, Case.case_no, Person.name, src.name, dst.name)
+            .join(Case, Case.id == Handoff.case_id)
+            .join(Person, Person.id == Case.person_id)
+            .join(src, src.id == Handoff.from_agency_id)
+            .join(dst, dst.id == Handoff.to_agency_id))
+
+
+def _last_events(session: Session, ids: list[int]) -> dict[int, HandoffEvent]:
+    if not ids:
+        return {}
+    latest = (select(func.max(HandoffEvent.id)).where(HandoffEvent.handoff_id.in_(ids))
+              .group_by(HandoffEvent.handoff_id))
+    return {e.handoff_id: e for e in session.scalars(
+        select(HandoffEvent).where(HandoffEvent.id.in_(latest)))}
+
+
+def _to_rows(session: Session, results, today: date) -> list[HandoffRow]:
+    results = list(results)
+    last = _last_events(session, [r[0].id for r in results])
+    rows = []
+    for h, case_no, person, src, dst in results:
+        e = last.get(h.id)
+        rows.append(HandoffRow(
+            h.id, h.case_id, case_no, person, h.from_agency_id, src, h.to_agency_id, dst, h.state,
+            h.version, h.reason, h.request, list(h.share), h.basis, h.basis_reason,
+            h.consent_override, h.sent_at, h.due_on, h.acknowledged_at, h.closed_at,
+            h.state == SENT and h.due_on < today, e.note if e else "", e.alternative if e else "",
+            e.at if e else None, e.to_state if e else ""))
+    return rows
+
+
+def _bucket_states(bucket: str | None, buckets: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if bucket is None:
+        return ()
+    if bucket not in buckets:
+        raise UserError(f"「{bucket}」という区分はありません。選べるのは {'・'.join(buckets)} です。")
+    return buckets[bucket]
+
+
+def inbox(session: Session, agency_id: int, bucket: str | None = None, *,
+          overdue_only: bool = False, limit: int = 200, offset: int = 0,
+          today: date | None = None) -> list[HandoffRow]:
+    """Hand-offs sent TO the agency, oldest unanswered first within a bucket."""
+    today = today or date.today()
+    q = _rows_query().where(Handoff.to_agency_id == agency_id)
+    states = _bucket_states(bucket, INBOX_BUCKETS)
+    q = q.where(Handoff.state.in_(states)) if states else q.where(Handoff.state != WITHDRAWN)
+    if overdue_only:
+        q = q.where(overdue_clause(today))
+    q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)
+    return _to_rows(session, session.execute(q), today)
+
+
+def outbox(session: Session, agency_id: int, bucket: str | None = None, *, limit: int = 200,
+           offset: int = 0, today: date | None = None) -> list[HandoffRow]:
+    """Hand-offs sent FROM the agency with the latest answer (closed loop)."""
+    today = today or date.today()
+    q = _rows_query().where(Handoff.from_agency_id == agency_id)
+    states = _bucket_states(bucket, OUTBOX_BUCKETS)
+    if states:
+        q = q.where(Handoff.state.in_(states))
+    q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)
+    return _to_rows(session, session.execute(q), today)
+
+
+def handoffs_for_case(session: Session, case_id: int, today: date | None = None) -> list[HandoffRow]:
+    q = _rows_query().where(Handoff.case_id == case_id).order_by(Handoff.sent_at, Handoff.id)
+    return _to_rows(session, session.execute(q), today or date.today())
+
+
+def get_row(session: Session, handoff_id: int, today: date | None = None) -> HandoffRow:
+    rows = _to_rows(session, session.execute(_rows_query().where(Handoff.id == handoff_id)),
+                    today or date.today())
+    if not rows:
+        raise UserError(f"つなぎ（番号 {handoff_id}）は見つかりません。")
+    return rows[0]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    handoff_id: int
+    from_state: str
+    to_state: str
+    actor_id: int
+    actor_name: str
+    agency_id: int | None
+    agency_name: str
+    at: datetime
+    note: str
+    alternative: str
+
+
+def events(session: Session, handoff_ids: Iterable[int]) -> list[EventRow]:
+    """The timeline of the given hand-offs, oldest first."""
+    from kodoku_desk.models import Staff
+
+    ids = list(handoff_ids)
+    if not ids:
+        return []
+    q = (select(HandoffEvent, Staff.display_name, Agency.name)
+         .join(Staff, Staff.id == HandoffEvent.actor_id)
+         .outerjoin(Agency, Agency.id == HandoffEvent.agency_id)
+         .where(HandoffEvent.handoff_id.in_(ids)).order_by(HandoffEvent.at, HandoffEvent.id))
+    return [EventRow(e.id, e.handoff_id, e.from_state, e.to_state, e.actor_id, who, e.agency_id,
+                     agency or "", e.at, e.note, e.alternative)
+            for e, who, agency in session.execute(q)]
+
+
+def derived_state(session: Session, handoff_id: int) -> str:
+    """The state the events say (to check the cache against)."""
+    last = session.scalar(select(HandoffEvent.to_state).where(HandoffEvent.handoff_id == handoff_id)
+                          .order_by(HandoffEvent.id.desc()).limit(1))
+    return last or ""
+
+
+# --- what a receiving agency may see ---------------------------------------------------------------
+
+def shared_sections(session: Session, actor: Actor, case_id: int) -> set[str] | None:
+    """The sheet sections the actor may see: None = everything (the owning agency, and
+    coordinators / supervisors / admins); otherwise the union of what the hand-offs to the
+    actor's agency share (withdrawn hand-offs no longer count)."""
+    if actor.sees_all_cases:
+        return None
+    case = session.get(Case, case_id)
+    if case is not None and case.owner_agency_id == actor.agency_id:
+        return None
+    shares = session.scalars(select(Handoff.share).where(
+        Handoff.case_id == case_id, Handoff.to_agency_id == actor.agency_id,
+        Handoff.state != WITHDRAWN))
+    return {key for share in shares for key in share}
+
+
+def sees_section(session: Session, actor: Actor, case_id: int, section: str) -> bool:
+    allowed = shared_sections(session, actor, case_id)
+    return allowed is None or section in allowed
+
+
+@dataclass(frozen=True)
+class VisibleSheet:
+    sheet_id: int
+    template_version: str
+    answers: dict
+    worries: list[str]
+    most_pressing: str
+    sections: list[str]  # visible section keys, template order
+    hidden_sections: list[str]  # labels of sections not shared with the actor
+
+
+def visible_sheet(session: Session, actor: Actor, sheet: Sheet) -> VisibleSheet:
+    """The sheet as the actor may see it: only the shared sections for a receiving agency."""
+    template = load_template(sheet.template_version)
+    allowed = shared_sections(session, actor, sheet.case_id)
+    keys = [s.key for s in template.sections if allowed is None or s.key in allowed]
+    hidden = [s.label for s in template.sections if s.key not in keys]
+    answers = visible_sheet_answers(session, actor, sheet, allowed=allowed)
+    show_worries = "worries" in keys
+    return VisibleSheet(sheet.id, sheet.template_version, answers,
+                        list(sheet.worries) if show_worries else [],
+                        sheet.most_pressing if show_worries else "", keys, hidden)
+
+
+_UNSET = object()
+
+
+def visible_sheet_answers(session: Session, actor: Actor, sheet: Sheet, *,
+                          allowed: set[str] | None | object = _UNSET) -> dict:
+    """Sheet.answers filtered to the sections shared with the actor's agency (all of them for
+    the owning agency). Answers whose key the template does not know are shown only to those
+    who see everything."""
+    if allowed is _UNSET:
+        allowed = shared_sections(session, actor, sheet.case_id)
+    answers = dict(sheet.answers or {})
+    if allowed is None:
+        return answers
+    template = load_template(sheet.template_version)
+    return {k: v for k, v in answers.items()
+            if template.has_field(k) and template.field(k).section in allowed}
+
+
+__all__ = [
+    "ACTIONS", "ACTION_LABELS", "CLOSED_STATES", "HANDOFF_BASES", "INBOX_BUCKETS", "OPEN_STATES",
+    "OUTBOX_BUCKETS", "TRANSITIONS", "EventRow", "HandoffRow", "SendInput", "TransitionResult",
+    "VisibleSheet", "allowed_actions", "check_share", "derived_state", "events", "get_row",
+    "handoffs_for_case", "inbox", "inbox_counts", "outbox", "overdue_clause", "overdue_count",
+    "send", "send_in", "shared_sections", "sees_section", "transition", "transition_in",
+    "visible_sheet", "visible_sheet_answers",
+]
