@@ -78,7 +78,7 @@ def make_case(signed, spec: CaseSpec, n: int) -> int:
             s.flush()
             s.add(HouseholdMember(case_id=case.id, person_id=mp.id, relation=m.relation,
                                   flags=m.flags))
-        sheet = Sheet(case_id=case.id, template_version="1", agency_id=own, worker_id=actor.staff_id,
+        sheet = Sheet(case_id=case.id, template_version="v1", agency_id=own, worker_id=actor.staff_id,
                       method="来所", worries=spec.worries, most_pressing=spec.worries[0],
                       received_at=datetime(2025, 4, 1, 10, 0),
                       answers={"wishes": spec.wishes or "母の介護と自分の仕事のことを相談したい。",
