@@ -73,7 +73,7 @@ def routing_input(worries: Iterable[str], person_birth: date | None,
 class AgencyRef:
     """What routing needs to know of an agency (models.Agency fits this shape too)."""
 
-    id: int
+    id: int | None
     name: str
     fields: tuple[str, ...] = ()
     block_id: int | None = None
@@ -220,7 +220,18 @@ def _match(rule: Rule, data: RoutingInput, matched: set[str]) -> str | None:
     return "困りごと「" + "」「".join(hits) + "」" if hits else rule.id
 
 
-def _resolve(dest: dict, agencies: Sequence, block_id: int | None):
+def describe_destination(dest: dict) -> str:
+    """How a rule names a destination, for output without a workspace."""
+    if "name" in dest:
+        return dest["name"]
+    if "name_contains" in dest:
+        return dest["name_contains"] + ("（本人のブロック）" if dest.get("block") == "person" else "")
+    return f"{dest.get('field', '')}分野の機関"
+
+
+def _resolve(dest: dict, agencies: Sequence | None, block_id: int | None):
+    if agencies is None:  # no workspace: the rule's own naming (intake route)
+        return AgencyRef(None, describe_destination(dest))
     live = [a for a in agencies if getattr(a, "active", True)]
     if "name" in dest:
         found = [a for a in live if a.name == dest["name"]]
@@ -262,9 +273,12 @@ class RoutingResult:
     urgent_reasons: tuple[str, ...]
 
 
-def suggest(data: RoutingInput, agencies: Sequence, rules: RoutingRules | None = None
+def suggest(data: RoutingInput, agencies: Sequence | None, rules: RoutingRules | None = None
             ) -> RoutingResult:
-    """Suggestions with reasons, the fields, the 多機関協働 flag and the urgent path."""
+    """Suggestions with reasons, the fields, the 多機関協働 flag and the urgent path.
+
+    agencies: the workspace's agencies (models.Agency or AgencyRef); None names destinations
+    as the rules do (for checking a rules file without a workspace)."""
     rules = rules or default_rules()
     matched: set[str] = set()
     merged: dict[object, dict] = {}
@@ -276,7 +290,8 @@ def suggest(data: RoutingInput, agencies: Sequence, rules: RoutingRules | None =
         targets = [_resolve(d, agencies, data.block_id) for d in rule.to]
         found = [a for a in targets if a is not None]
         primary = found[0] if found else None
-        key = primary.id if primary else ("none", rule.field)
+        key = (primary.id if primary.id is not None else primary.name) if primary \
+            else ("none", rule.field)
         entry = merged.setdefault(key, {
             "field": rule.field, "agency": primary, "reasons": [], "rules": [], "urgent": False,
             "alts": [], "urgent_reasons": []})
@@ -297,7 +312,7 @@ def suggest(data: RoutingInput, agencies: Sequence, rules: RoutingRules | None =
 
 
 def _result(suggestions: tuple[Suggestion, ...], urgent_rule_reasons: list[str],
-            data: RoutingInput, agencies: Sequence, rules: RoutingRules) -> RoutingResult:
+            data: RoutingInput, agencies: Sequence | None, rules: RoutingRules) -> RoutingResult:
     fields = fields_of([s.field for s in suggestions])
     counted = [f for f in fields if f not in rules.ignore_fields]
     multi = len(counted) >= rules.min_fields
@@ -328,6 +343,6 @@ def is_urgent_worry(worries: Iterable[str]) -> bool:
 
 __all__ = [
     "AgencyRef", "MemberSignal", "RoutingInput", "RoutingResult", "RoutingRules", "Rule",
-    "Suggestion", "URGENT_WORRIES", "default_rules", "fields_of", "is_multi_agency",
+    "Suggestion", "URGENT_WORRIES", "default_rules", "describe_destination", "fields_of", "is_multi_agency",
     "is_urgent_worry", "load_rules", "parse_rules", "routing_input", "suggest",
 ]
