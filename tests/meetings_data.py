@@ -138,3 +138,47 @@ SUZUKI = CaseSpec(
                 "子", ["18歳未満"])],
     consent="none",
 )
+
+TANAKA = CaseSpec(
+    PersonSpec("田中 恵子", "たなか けいこ", date(1990, 1, 20), "福山市西町2-8-1", "090-3333-4444"),
+    [PersonSpec("田中 翔", "たなか しょう", date(2012, 9, 1), "福山市西町2-8-1", "", "子",
+                ["18歳未満", "ひきこもり"])],
+    consent="withdrawn",
+    worries=["子どもの不登校・ひきこもり", "収入・生活費"],
+    notes="翔くんは中学校に通えていない。恵子さんの携帯は０９０－３３３３－４４４４。",
+)
+
+
+@dataclass
+class MeetingWorld:
+    signed: object
+    cases: dict[str, int]
+    session_id: int
+    juso_part: int
+    shien_part: int
+    agencies: dict[str, int]
+
+
+def meeting_world(signed) -> MeetingWorld:
+    """Three cases (consented, no consent, consent withdrawn) and one session with a
+    重層的支援会議 part (consented case) and a 支援会議 part (the case without consent)."""
+    from kodoku_desk.services import meetings
+
+    agencies = setup_org(signed)
+    cases = {"yamada": make_case(signed, YAMADA, 1), "suzuki": make_case(signed, SUZUKI, 2),
+             "tanaka": make_case(signed, TANAKA, 3)}
+    sid = meetings.create_session(signed, "6月 合同会議", "令和7年6月10日", start_time="13:30",
+                                  end_time="16:00", place="福山市役所 会議室A", chair="福祉総務課長",
+                                  parts=[("重層的支援会議", ""), ("支援会議", "")])
+    view = meetings.get_session(signed, sid)
+    juso, shien = view.parts[0].id, view.parts[1].id
+    meetings.set_members(signed, juso, [
+        meetings.MemberSpec(agency_id=agencies["北部地域包括支援センター"]),
+        meetings.MemberSpec(external_name="民生 委員", external_affiliation="民生委員・児童委員協議会")])
+    meetings.set_members(signed, shien, [
+        meetings.MemberSpec(agency_id=agencies["北部地域包括支援センター"]),
+        meetings.MemberSpec(agency_id=agencies["自立相談支援機関"])])
+    meetings.add_case(signed, juso, cases["yamada"])
+    meetings.add_case(signed, shien, cases["suzuki"])
+    meetings.add_case(signed, shien, cases["tanaka"])
+    return MeetingWorld(signed, cases, sid, juso, shien, agencies)

@@ -41,6 +41,15 @@ HEARINGS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("生活・経済", ("生活困窮",), ("hearing_living", "living", "economy", "生活・経済")),
     ("社会関係・孤立", ("参加支援",), ("hearing_social", "social", "社会関係・孤立")),
 )
+# Further part B notes a packet shows beside the hearings (label, accepted keys).
+OTHER_NOTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("安全の確認", ("safety",)),
+    ("安全確認の内容", ("safety_note",)),
+    ("利用中の制度・サービス", ("services_in_use",)),
+    ("関わっている機関", ("involved_agencies",)),
+    ("受付機関で対応済みのこと", ("done_at_intake",)),
+)
+WORRY_OTHER_KEYS = ("worry_other",)
 PERSON_WISH_KEYS = ("wishes", "wish", "person_wish", "相談したいこと")
 INTENT_KEYS = ("intent", "person_intent", "本人の意向")
 FAMILY_WISH_KEYS = ("family_wish", "family_intent", "家族の意向")
@@ -82,7 +91,7 @@ def worries_by_field(worries: list[str], most_pressing: str = "") -> list[tuple[
     grouped: dict[str, list[str]] = {}
     for worry in worries:
         label = f"◎{worry}" if worry == most_pressing else worry
-        grouped.setdefault(WORRY_FIELDS.get(worry.split("：")[0], "その他"), []).append(label)
+        grouped.setdefault(WORRY_FIELDS.get(worry, "その他"), []).append(label)
     if most_pressing and most_pressing not in worries:
         grouped.setdefault(WORRY_FIELDS.get(most_pressing, "その他"), []).insert(0, f"◎{most_pressing}")
     return [(f, grouped[f]) for f in FIELD_ORDER if f in grouped] + \
@@ -90,19 +99,29 @@ def worries_by_field(worries: list[str], most_pressing: str = "") -> list[tuple[
 
 
 def hearings(answers: dict) -> list[tuple[str, str]]:
-    """Part B 聞き取り notes by domain that have any text."""
+    """Part B 聞き取り notes by domain, then safety and services, where there is any text."""
     out = []
     for label, _, keys in HEARINGS:
+        text = first(answers, keys)
+        if text:
+            out.append((label, text))
+    for label, keys in OTHER_NOTES:
         text = first(answers, keys)
         if text:
             out.append((label, text))
     return out
 
 
+def worries_with_other(worries: list[str], answers: dict) -> list[str]:
+    """The worry labels, with その他 carrying the person's own words."""
+    other = first(answers, WORRY_OTHER_KEYS)
+    return [f"その他（{other}）" if w == "その他" and other else w for w in worries]
+
+
 def issues_by_field(case: Case, sheet: Sheet | None) -> list[dict]:
     """課題の整理 rows (field, issue, person_view) drafted from the worries and part B notes."""
-    worries = list(sheet.worries) if sheet else []
     answers = dict(sheet.answers) if sheet else {}
+    worries = worries_with_other(list(sheet.worries), answers) if sheet else []
     most = sheet.most_pressing if sheet else ""
     rows: dict[str, list[str]] = {}
     for fld, items in worries_by_field(worries, most):

@@ -173,8 +173,9 @@ def case_packet(session: Session, case: Case, today: date) -> CasePacket:
         opened_on=case.opened_at.date() if case.opened_at else None,
         owner_agency=owner.name if owner else "",
         consent=plans.consent_text(session, case.id) + ("" if consent else f"（{why}）"),
-        worries_by_field=case_facts.worries_by_field(list(sheet.worries) if sheet else [],
-                                                     sheet.most_pressing if sheet else ""),
+        worries_by_field=case_facts.worries_by_field(
+            case_facts.worries_with_other(list(sheet.worries), answers) if sheet else [],
+            sheet.most_pressing if sheet else ""),
         hearings=case_facts.hearings(answers),
         wishes=case_facts.person_wish(answers),
         assessment=case_facts.assessment(answers),

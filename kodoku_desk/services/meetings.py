@@ -556,10 +556,8 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
         if why:
             raise UserError(why, field="case")
         note = f"{to_wareki(ms.held_on)} {part.kind}の決定: {decisions}"
-        current = plans.plan_for_case(s, case_id)
-        before_roles = []
-        if current is not None:
-            before_roles = list(plans._latest_version(s, current.id).data.get("roles") or [])
+        current = plans.ensure_plan(s, actor, case_id)
+        before_roles = list(plans.latest_version(s, current.id).data.get("roles") or [])
         changes: dict = {}
         if roles is not None:
             changes["roles"] = plans.clean_data({"roles": roles})["roles"]

@@ -332,13 +332,13 @@ def _transition(session: Session, actor: Actor, plan: Plan, to_status: str, comm
     plan.status = to_status
 
 
-def _latest_version(session: Session, plan_id: int) -> PlanVersion:
+def latest_version(session: Session, plan_id: int) -> PlanVersion:
     return session.scalar(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
                           .order_by(PlanVersion.version.desc()).limit(1))
 
 
 def _append_version(session: Session, actor: Actor, plan: Plan, data: dict, note: str) -> PlanVersion:
-    latest = _latest_version(session, plan.id)
+    latest = latest_version(session, plan.id)
     number = latest.version + 1 if latest else 1
     version = PlanVersion(plan_id=plan.id, version=number, status=plan.status, data=data,
                           note=note, created_by=actor.staff_id)
@@ -404,7 +404,7 @@ def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> in
         plan = _load_plan(s, actor, plan_id)
         if plan.status not in EDITABLE:
             raise UserError(f"「{plan.status}」の支援プランは編集できません。")
-        latest = _latest_version(s, plan.id)
+        latest = latest_version(s, plan.id)
         if latest is not None and not diff_data(latest.data, content):
             raise UserError("前の版から変更がないため、新しい版は作成しませんでした。")
         version = _append_version(s, actor, plan, content, note)
@@ -462,7 +462,7 @@ def return_plan(signed: Signed, plan_id: int, comment: str) -> None:
 
 def _approval_step(session: Session, actor: Actor, plan: Plan, kind: str, approval: str,
                    comment: str) -> None:
-    version = _latest_version(session, plan.id)
+    version = latest_version(session, plan.id)
     note = f"第{version.version}版" + (f": {comment.strip()}" if comment.strip() else "")
     session.add(PlanEvent(plan_id=plan.id, kind=kind, from_status=plan.status,
                           to_status=plan.status, actor_id=actor.staff_id, comment=note))
@@ -490,7 +490,7 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
         plan = _load_plan(s, actor, plan_id)
         if plan.status not in ("実施中", "評価", "見守り継続"):
             raise UserError(f"「{plan.status}」の支援プランは評価できません（実施中・評価・見守り継続のみ）。")
-        version = _latest_version(s, plan.id)
+        version = latest_version(s, plan.id)
         ev = PlanEvaluation(plan_id=plan.id, plan_version_id=version.id, evaluated_on=when,
                             progress=rows, next_direction=next_direction.strip(),
                             created_by=actor.staff_id)
@@ -609,18 +609,24 @@ def compare_with_previous(signed: Signed, plan_id: int, version: int) -> list[Fi
         return diff_data(previous, current.data)
 
 
-def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: dict,
-                       note: str) -> PlanVersion:
-    """Used by meetings.record_decision: the case's plan gets a new version with status 合意.
-    A case without a plan gets one drafted first; 案 and 評価 pass through 会議提出."""
+def ensure_plan(session: Session, actor: Actor, case_id: int) -> Plan:
+    """The case's current plan; one is drafted from the case if it has none (or only ended ones)."""
     plan = plan_for_case(session, case_id)
     if plan is None or plan.status in ("終結", "中断"):
         create_plan_in(session, actor, case_id, note="会議の決定のため作成")
         plan = plan_for_case(session, case_id)
+    return plan
+
+
+def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: dict,
+                       note: str) -> PlanVersion:
+    """Used by meetings.record_decision: the case's plan gets a new version with status 合意.
+    A case without a plan gets one drafted first; 案 and 評価 pass through 会議提出."""
+    plan = ensure_plan(session, actor, case_id)
     if plan.status in ("案", "評価"):
         _transition(session, actor, plan, "会議提出", note)
     _transition(session, actor, plan, "合意", note)
-    data = dict(_latest_version(session, plan.id).data)
+    data = dict(latest_version(session, plan.id).data)
     data.update(changes)
     version = _append_version(session, actor, plan, clean_data(data), note)
     audit.record(session, actor, "update", "plan", plan.id,
@@ -631,7 +637,7 @@ def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: di
 __all__ = [
     "PLAN_FIELDS", "TRANSITIONS", "PlanRow", "PlanView", "FieldChange", "add_evaluation",
     "agree_from_meeting", "approve", "change_status", "check_transition", "compare_with_previous",
-    "create_plan", "diff_data", "draft_data", "draft_for_case", "get_plan", "goals_of",
+    "create_plan", "diff_data", "ensure_plan", "latest_version", "draft_data", "draft_for_case", "get_plan", "goals_of",
     "list_plans", "plan_for_case", "render_value", "request_approval", "return_plan",
     "save_version", "version_data",
 ]
