@@ -49,8 +49,21 @@ REVIEW_ACTION_LABELS = {
 }
 
 
+TARGET_LABELS = {
+    "case": "ケース", "person": "本人", "staff": "職員", "agency": "機関", "block": "ブロック",
+    "setting": "設定", "workspace": "ワークスペース", "backup": "バックアップ", "handoff": "つなぎ",
+    "sheet": "シート", "plan": "支援プラン", "meeting": "会議", "review": "確認・監査画面",
+    "audit_log": "監査ログ", "disclosures": "提供記録", "handoff_log": "つなぎ履歴",
+    "statistics": "統計", "demo": "デモ",
+}
+
+
 def action_label(action: str) -> str:
     return REVIEW_ACTION_LABELS.get(action) or audit.ACTION_LABELS.get(action, action)
+
+
+def target_label(target_type: str) -> str:
+    return TARGET_LABELS.get(target_type, target_type)
 
 
 # --------------------------------------------------------------------------- access
@@ -604,8 +617,8 @@ def export_access_log(signed: Signed, flt: AccessFilter, path: Path | str) -> in
     with signed.store.read() as s:
         rows, _ = query_access(s, flt, limit=EXPORT_LIMIT)
     csv_export.write_csv(path, ACCESS_CSV_HEADER, [
-        [r.id, _dt(r.at), r.actor, r.actor_name, r.action_label, r.action, r.target_type,
-         r.target_id, r.detail] for r in rows])
+        [r.id, _dt(r.at), r.actor, r.actor_name, r.action_label, r.action,
+         target_label(r.target_type), r.target_id, r.detail] for r in rows])
     _log(signed, "export", "audit_log", "", {"rows": len(rows), "path": str(path)})
     return len(rows)
 
@@ -616,3 +629,29 @@ __all__ = [
     "export_access_log", "export_disclosures", "export_handoff_log", "handoff_log",
     "require_supervisor", "review_override", "verify_audit_chain",
 ]
+
+
+# --------------------------------------------------------------------------- filter choices
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the review screens offer in their drop-downs."""
+
+    agencies: list[tuple[int, str]]
+    blocks: list[tuple[int, str]]
+    staff: list[tuple[str, str]]  # (login, display name)
+    fields: tuple[str, ...] = FIELDS
+    states: tuple[str, ...] = HANDOFF_STATES
+    bases: tuple[str, ...] = BASES
+    channels: tuple[tuple[str, str], ...] = tuple(CHANNEL_LABELS.items())
+
+
+def filter_choices(signed: Signed) -> FilterChoices:
+    require_supervisor(signed, "確認・監査の画面")
+    with signed.store.read() as s:
+        return FilterChoices(
+            agencies=sorted(agency_names(s).items(), key=lambda kv: kv[0]),
+            blocks=sorted(block_names(s).items()),
+            staff=list(s.execute(select(Staff.login, Staff.display_name).order_by(Staff.id)).all()),
+        )
