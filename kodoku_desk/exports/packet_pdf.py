@@ -99,15 +99,16 @@ def cover(ts: Typesetter, packet: Packet, copy: MemberCopy) -> list:
 
 
 def agenda(ts: Typesetter, packet: Packet, copy: MemberCopy) -> list:
-    rows = []
+    rows, labels = [], []
     for part in packet.parts_for(copy):
         for i, case in enumerate(part.cases, 1):
             plan = case.plan.status if case.plan else ""
             rows.append([part.heading, str(i), case.case_no, case.person.name,
                          "・".join(case.fields), plan])
+            labels.append(f"ケース {case.case_no}")
     story: list = [ts.raw("議題", "h1")]
     story.append(ts.table(["部", "番号", "ケース", "本人", "分野", "プラン"], rows,
-                          [44, 10, 26, 30, 40, 18], "議題一覧"))
+                          [44, 10, 26, 30, 40, 18], "議題一覧", row_labels=labels))
     story.append(PageBreak())
     return story
 
@@ -166,7 +167,7 @@ def _household(ts: Typesetter, case: CasePacket, where: str) -> list:
             for m in case.people()]
     return [ts.raw("世帯", "h2"),
             ts.table(["続柄", "氏名", "年齢", "生年月日", "状況"], rows, [20, 40, 26, 40, 48],
-                     f"{where} 世帯")]
+                     f"{where} 世帯", row_labels=[m.relation for m in case.people()])]
 
 
 def _handoffs(ts: Typesetter, case: CasePacket, where: str) -> list:

@@ -37,6 +37,9 @@ MARGIN = 16 * mm
 FRAME_W = PAGE_W - 2 * MARGIN
 
 _registered = False
+# reportlab's Table sets its cell font (default Helvetica, never embedded) even around
+# paragraph cells; naming IPAex keeps every font in the PDF embedded.
+TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), GOTHIC)
 
 
 def register_fonts() -> None:
@@ -141,14 +144,19 @@ class Typesetter:
         return Paragraph(markup, self.styles[style])
 
     def table(self, head: list[str], rows: list[list[str]], widths_mm: list[float], where: str,
-              head_style: str = "cellhead") -> Table:
-        """A full-width table of wrapped paragraphs; widths are scaled to fit the frame."""
+              head_style: str = "cellhead", row_labels: list[str] | None = None) -> Table:
+        """A full-width table of wrapped paragraphs; widths are scaled to fit the frame.
+        row_labels name each row in glyph reports (e.g. the case number)."""
         scale = FRAME_W / (sum(widths_mm) * mm)
         widths = [w * mm * scale for w in widths_mm]
         data = [[self.raw(escape(h), head_style) for h in head]]
-        data += [[self.p(cell, "cell", where) for cell in row] for row in rows]
+        for i, row in enumerate(rows):
+            place = f"{where}（{row_labels[i]}）" if row_labels else f"{where} {i + 1}行目"
+            data.append([self.p(cell, "cell", f"{place} {h}") for cell, h in zip(row, head,
+                                                                               strict=True)])
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([
+            TABLE_FONT,
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#3b5b7f")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8c99")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -164,6 +172,7 @@ class Typesetter:
         data = [[self.raw(escape(k), "cell"), self.p(v, "cell", f"{where} {k}")] for k, v in rows]
         t = Table(data, colWidths=[label_mm * mm, FRAME_W - label_mm * mm])
         t.setStyle(TableStyle([
+            TABLE_FONT,
             ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e6ecf2")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8c99")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),

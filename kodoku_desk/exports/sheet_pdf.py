@@ -13,7 +13,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from kodoku_desk.exports.pdf_common import FRAME_W, Typesetter, build_pdf
+from kodoku_desk.exports.pdf_common import FRAME_W, TABLE_FONT, Typesetter, build_pdf
 from kodoku_desk.services.dates import to_wareki
 from kodoku_desk.services.template import PART_LABELS, Section, SheetTemplate, TemplateField
 
@@ -39,7 +39,7 @@ class FilledSheet:
 
 
 def _grid(table: Table, label_col: bool = True) -> Table:
-    style = [("GRID", (0, 0), (-1, -1), 0.6, colors.HexColor("#555555")),
+    style = [TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.6, colors.HexColor("#555555")),
              ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LEFTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 3)]
     if label_col:
@@ -60,7 +60,7 @@ def _blanks(ts: Typesetter, parts: list[tuple[str, float]]) -> Table:
     spaces (also U+3000), so the gaps are table cells."""
     t = Table([[ts.raw(escape(text), "big") for text, _ in parts]],
               colWidths=[w * mm for _, w in parts])
-    t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
+    t.setStyle(TableStyle([TABLE_FONT, ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 0)]))
     return t
@@ -97,7 +97,7 @@ def _worries_grid(ts: Typesetter, f: TemplateField, marked: dict[str, str] | Non
         rows.append(left + right)
     half = FRAME_W / 2
     t = Table(rows, colWidths=[12 * mm, half - 12 * mm, 12 * mm, half - 12 * mm])
-    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#777777")),
+    t.setStyle(TableStyle([TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#777777")),
                            ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     return t
 

@@ -1,0 +1,306 @@
+"""Meeting packets read back with real clients: pdftotext, pdffonts, LibreOffice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date
+
+import pytest
+from meetings_data import (
+    SUZUKI,
+    TANAKA,
+    YAMADA,
+    CaseSpec,
+    PersonSpec,
+    make_case,
+    meeting_world,
+)
+from sqlalchemy import func, select
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import AuditEntry, Disclosure
+from kodoku_desk.services import meeting_packets, meetings
+from kodoku_desk.services.dates import to_wareki
+
+
+@pytest.fixture
+def world(signed):
+    return meeting_world(signed)
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+def pdftext(path, password: str | None = None) -> str:
+    cmd = ["pdftotext", "-layout"] + (["-upw", password] if password else []) + [str(path), "-"]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_pdf_has_cover_agenda_and_cases_with_ipaex_embedded(world, out_dir):
+    out = out_dir / "資料.pdf"
+    result = meeting_packets.export_packet(world.signed, world.session_id, "pdf", out)
+    assert result.copies == 3 and result.cases == 3 and not result.redacted
+    text = pdftext(out)
+    flat = squeeze(text)
+    for expected in ("秘・取扱注意", "6月合同会議", "令和7年6月10日", "写し番号", "配布先",
+                     "北部地域包括支援センター様", "民生委員（民生委員・児童委員協議会）様",
+                     "議題", "K-2025-0001", "山田太郎", "鈴木一郎", "田中恵子", "山田花子",
+                     "つなぎの履歴", "支援プラン", "第106条の6", "守秘義務", "1/"):
+        assert expected in flat, expected
+    fonts = subprocess.run(["pdffonts", str(out)], check=True, capture_output=True,
+                           text=True).stdout.splitlines()[2:]
+    assert any("IPAexGothic" in line and " yes " in line for line in fonts)
+    assert all(" yes " in line for line in fonts), fonts  # every font embedded
+
+
+def test_each_copy_holds_only_the_parts_its_recipient_sits_in(world, out_dir):
+    """The 民生委員 sits only in the 重層的支援会議 part: their copy has no 支援会議 case."""
+    out = out_dir / "p.pdf"
+    meeting_packets.export_packet(world.signed, world.session_id, "pdf", out)
+    pages = [squeeze(p) for p in pdftext(out).split("\f")]
+    covers = [i for i, p in enumerate(pages) if "配布先" in p] + [len(pages)]
+    assert len(covers) == 4  # three copies
+    minsei = next(i for i in covers if "民生委員（民生委員・児童委員協議会）様" in pages[i])
+    their_copy = "".join(pages[minsei:covers[covers.index(minsei) + 1]])
+    assert "写し番号2" in their_copy and "山田太郎" in their_copy
+    assert "鈴木一郎" not in their_copy and "田中恵子" not in their_copy
+    assert "1/" in their_copy  # page numbers restart per copy
+
+
+def test_disclosures_one_per_copy_and_case_with_the_kind_basis(world, out_dir):
+    signed = world.signed
+    result = meeting_packets.export_packet(signed, world.session_id, "pdf", out_dir / "p.pdf")
+    # copy 1 (包括: both parts, 3 cases) + copy 2 (民生委員: 1 case) + copy 3 (自立相談: 2 cases)
+    assert result.disclosures == 6
+    with signed.store.read() as s:
+        rows = s.scalars(select(Disclosure).order_by(Disclosure.id)).all()
+        assert len(rows) == 6
+        by_case = {(r.case_id, r.copy_no): r for r in rows}
+        assert by_case[(world.cases["yamada"], 1)].basis == "本人同意"
+        assert by_case[(world.cases["suzuki"], 1)].basis == "支援会議"
+        assert by_case[(world.cases["yamada"], 2)].recipient.startswith("民生 委員")
+        assert all(r.channel == "packet" and r.meeting_part_id for r in rows)
+        audit = s.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
+        assert '"what": "packet"' in audit.detail and "p.pdf" in audit.detail
+
+
+ALL_PEOPLE = [YAMADA.person, *YAMADA.household, SUZUKI.person, *SUZUKI.household,
+              TANAKA.person, *TANAKA.household]
+
+
+def _identifying_strings(p: PersonSpec) -> list[str]:
+    surname, given = p.name.split()
+    strings = [p.name, squeeze(p.name), given, p.kana, to_wareki(p.birth), p.birth.isoformat(),
+               f"{p.birth.year}年{p.birth.month}月{p.birth.day}日"]
+    if len(given) > 1:
+        strings.append(given)
+    if p.address:
+        strings += [p.address, p.address.removeprefix("福山市")]
+    if p.phone:
+        strings += [p.phone, p.phone.replace("-", "")]
+    return strings
+
+
+def test_redacted_packet_contains_no_name_address_phone_or_birth_date(world, out_dir):
+    out = out_dir / "匿名.pdf"
+    result = meeting_packets.export_packet(world.signed, world.session_id, "pdf", out, redact=True)
+    assert result.redacted
+    text = pdftext(out)
+    flat = squeeze(text)
+    for person in ALL_PEOPLE:
+        for s in _identifying_strings(person):
+            assert s not in text and squeeze(s) not in flat, (person.name, s)
+    for phone in ("090-1111-2222", "09011112222", "０９０－３３３３－４４４４"):
+        assert phone not in text
+    assert "山田" not in flat and "田中" not in flat and "鈴木" not in flat
+    for code in ("A氏", "B氏", "C氏", "D氏", "E氏", "F氏"):
+        assert code in flat
+    assert "K-2025-" not in flat and "事例1" in flat
+    assert "50歳代" in flat and "10歳代（18歳未満）" in flat
+
+
+def test_redaction_codes_are_stable_through_the_packet(world, out_dir):
+    out = out_dir / "r.pdf"
+    meeting_packets.export_packet(world.signed, world.session_id, "pdf", out, redact=True)
+    flat = squeeze(pdftext(out))
+    # 山田 太郎 is A氏 and his mother B氏 wherever they appear: the heading, the household table,
+    # and inside his own free-text wish (「母の山田花子の介護」).
+    assert "議題1事例1A氏" in flat
+    assert "A氏です。母のB氏の介護" in flat
+    assert "B氏は（生年月日非表示）生まれ" in flat
+
+
+def test_support_meeting_of_a_block_is_redacted_by_default(world, out_dir):
+    signed = world.signed
+    sid = meetings.create_session(signed, "北部ブロック 支援者支援会議", "R7.6.20",
+                                  parts=[("支援者支援会議", "事例検討")])
+    part = meetings.get_session(signed, sid).parts[0].id
+    meetings.add_case(signed, part, world.cases["suzuki"])  # any case may be a case study
+    out = out_dir / "block.pdf"
+    result = meeting_packets.export_packet(signed, sid, "pdf", out)
+    assert result.redacted
+    flat = squeeze(pdftext(out))
+    assert "鈴木" not in flat and "A氏" in flat and "匿名化" in flat
+    with pytest.raises(UserError, match="匿名化しない支援者支援会議の資料に含められません"):
+        meeting_packets.export_packet(signed, sid, "pdf", out_dir / "plain.pdf", redact=False)
+    assert not (out_dir / "plain.pdf").exists()
+    with signed.store.read() as s:
+        basis = s.scalar(select(Disclosure.basis).where(Disclosure.meeting_part_id == part))
+    assert basis == "匿名化"
+
+
+def test_juso_packet_never_contains_a_non_consented_case(world, out_dir):
+    signed = world.signed
+    sid = meetings.create_session(signed, "重層のみ", "R7.6.30", parts=[("重層的支援会議", "")])
+    part = meetings.get_session(signed, sid).parts[0].id
+    meetings.add_case(signed, part, world.cases["yamada"])
+    for key in ("suzuki", "tanaka"):
+        with pytest.raises(UserError):
+            meetings.add_case(signed, part, world.cases[key])
+    out = out_dir / "juso.pdf"
+    meeting_packets.export_packet(signed, sid, "pdf", out)
+    flat = squeeze(pdftext(out))
+    assert "山田太郎" in flat and "鈴木" not in flat and "田中" not in flat
+    docx = out_dir / "juso.docx"
+    meeting_packets.export_packet(signed, sid, "docx", docx)
+    flat = _docx_text(docx, out_dir)
+    assert "山田太郎" in flat and "鈴木" not in flat and "田中" not in flat
+
+
+def _docx_text(path, out_dir) -> str:
+    lo = out_dir / "lo"
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(lo),
+                    "-env:UserInstallation=file:///tmp/lo-meetings", str(path)],
+                   check=True, capture_output=True, timeout=120)
+    return squeeze(pdftext(lo / (path.stem + ".pdf")))
+
+
+def test_docx_converts_in_libreoffice_with_the_same_agenda(world, out_dir):
+    out = out_dir / "資料.docx"
+    progress: list[tuple[int, int]] = []
+    result = meeting_packets.export_packet(world.signed, world.session_id, "docx", out,
+                                           progress=lambda d, t: progress.append((d, t)))
+    assert result.format == "docx" and progress[-1][0] == progress[-1][1]
+    flat = _docx_text(out, out_dir)
+    for expected in ("秘・取扱注意", "6月合同会議", "議題", "K-2025-0001", "山田太郎", "K-2025-0002",
+                     "鈴木一郎", "K-2025-0003", "田中恵子", "第1部重層的支援会議", "第2部支援会議",
+                     "写し番号", "守秘義務", "つなぎの履歴"):
+        assert expected in flat, expected
+    fonts = subprocess.run(["pdffonts", str(out_dir / "lo" / "資料.pdf")], capture_output=True,
+                           text=True).stdout
+    assert "IPAex" in fonts
+
+
+def test_docx_template_sets_east_asian_fonts_without_theme_attributes():
+    import zipfile
+
+    from kodoku_desk.exports.docx_common import TEMPLATE
+
+    styles = zipfile.ZipFile(TEMPLATE).read("word/styles.xml").decode("utf-8")
+    assert 'w:eastAsia="IPAexGothic"' in styles and 'w:eastAsia="ja-JP"' in styles
+    assert "Theme=" not in styles
+
+
+def test_password_protected_pdf_needs_the_password(world, out_dir):
+    out = out_dir / "locked.pdf"
+    meeting_packets.export_packet(world.signed, world.session_id, "pdf", out, password="himitsu-7")
+    locked = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
+    assert locked.returncode != 0
+    assert "山田太郎" in squeeze(pdftext(out, "himitsu-7"))
+    with pytest.raises(UserError, match="DOCX にはパスワード"):
+        meeting_packets.export_packet(world.signed, world.session_id, "docx",
+                                      out_dir / "x.docx", password="x")
+
+
+def test_character_outside_the_font_is_reported_and_shown_as_geta(signed, out_dir):
+    from meetings_data import setup_org
+
+    setup_org(signed)
+    spec = CaseSpec(PersonSpec("𠮷田 一郎", "よしだ いちろう", date(1960, 3, 3), "福山市霞町1-1",
+                               "084-111-2222"), consent="meetings")
+    case_id = make_case(signed, spec, 7)
+    sid = meetings.create_session(signed, "外字テスト", "R7.8.1", parts=[("重層的支援会議", "")])
+    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    out = out_dir / "gaiji.pdf"
+    result = meeting_packets.export_packet(signed, sid, "pdf", out)
+    assert result.missing_glyphs
+    first = result.missing_glyphs[0]
+    assert "「𠮷」（U+20BB7）" in first and "K-2025-0007" in first
+    flat = squeeze(pdftext(out))
+    assert "〓田一郎" in flat and "𠮷" not in flat
+    with signed.store.read() as s:
+        detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "export"))
+    assert "U+20BB7" in detail
+    with pytest.raises(UserError, match="U\\+20BB7"):
+        meeting_packets.export_packet(signed, sid, "pdf", out_dir / "strict.pdf",
+                                      strict_glyphs=True)
+    assert not (out_dir / "strict.pdf").exists()
+
+
+def test_unwritable_output_leaves_no_file_and_no_disclosure(world, out_dir):
+    """A folder without write permission (for root, which ignores permissions: a read-only
+    mount)."""
+    locked = out_dir / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(locked)],
+                          capture_output=True).returncode != 0:
+            pytest.skip("cannot make a read-only folder here")
+        undo = ["umount", str(locked)]
+    else:
+        locked.chmod(0o500)
+        undo = ["chmod", "700", str(locked)]
+    try:
+        with pytest.raises(UserError, match="書き込めません"):
+            meeting_packets.export_packet(world.signed, world.session_id, "pdf",
+                                          locked / "p.pdf")
+        assert list(locked.iterdir()) == []
+    finally:
+        subprocess.run(undo, check=False)
+    _assert_no_disclosures(world.signed)
+
+
+def test_failed_write_leaves_nothing_under_the_chosen_name(world, out_dir):
+    """The chosen name is a folder's child that cannot be created (its parent is a file), and a
+    name that is an existing folder: clear sentences, no file, no disclosure rows."""
+    blocker = out_dir / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="フォルダ"):
+        meeting_packets.export_packet(world.signed, world.session_id, "pdf", blocker / "p.pdf")
+    with pytest.raises(UserError, match="フォルダです"):
+        meeting_packets.export_packet(world.signed, world.session_id, "pdf", out_dir)
+    with pytest.raises(UserError, match="拡張子"):
+        meeting_packets.export_packet(world.signed, world.session_id, "pdf", out_dir / "p.docx")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["not-a-folder"]
+    _assert_no_disclosures(world.signed)
+
+
+def test_disk_full_mid_write_is_a_sentence_and_leaves_nothing(world, tmp_path):
+    """A real full disk: a 1 MB tmpfs is too small for the packet (skipped if we cannot mount)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        with pytest.raises(UserError, match="空き容量"):
+            meeting_packets.export_packet(world.signed, world.session_id, "pdf", mnt / "p.pdf")
+        assert list(mnt.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+    _assert_no_disclosures(world.signed)
+
+
+def _assert_no_disclosures(signed) -> None:
+    with signed.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Disclosure)) == 0
