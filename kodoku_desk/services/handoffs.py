@@ -238,10 +238,11 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
     case = session.get(Case, case_id)
     if case is None:
         raise UserError(f"ケース {case_id} は見つかりません。")
-    to = session.get(Agency, data.to_agency_id)
+    to = session.get(Agency, data.to_agency_id) if data.to_agency_id else None
     if to is None or not to.active:
-        raise UserError(f"つなぎ先の機関（番号 {data.to_agency_id}）は登録されていないか、無効です。",
-                        field="to")
+        what = f"（番号 {data.to_agency_id}）" if data.to_agency_id else "が選ばれていません。"
+        raise UserError(f"つなぎ先の機関{what}" + ("は登録されていないか、無効です。"
+                                                   if data.to_agency_id else ""), field="to")
     from_agency_id = from_agency_id or actor.agency_id
     if from_agency_id is None:
         raise UserError("所属機関のない職員はつなぎを送れません。")

@@ -1,0 +1,272 @@
+"""Intake: saving a sheet with everything in one unit of work, validation with Japanese messages,
+duplicates (never merged), search normalisation, dates, attachments."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from intake_data import agency_id, as_staff_of, copy_workspace, household_8050
+from sqlalchemy import func, select
+
+from kodoku_desk.errors import AccessDenied, UserError
+from kodoku_desk.models import (
+    Attachment,
+    AuditEntry,
+    Case,
+    CaseField,
+    Consent,
+    Handoff,
+    HouseholdMember,
+    Person,
+    RoutingDecision,
+    Sheet,
+)
+from kodoku_desk.services import attachments, intake
+from kodoku_desk.services.attachments import AttachmentInput
+from kodoku_desk.services.auth import sign_in
+from kodoku_desk.services.dates import parse_date
+from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_desk.services.handoffs import SendInput
+from kodoku_desk.services.intake import MemberInput, PersonInput, RoutingChoice
+from kodoku_desk.services.template import load_template, validate_answers
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PDF = b"%PDF-1.4\n%...\n"
+
+
+@pytest.fixture(scope="session")
+def org_template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("org") / "ws"
+    s, _ = create_demo(folder, cases=0)
+    s.close()
+    return folder
+
+
+@pytest.fixture
+def worker(org_template, tmp_path):
+    folder = tmp_path / "ws"
+    copy_workspace(org_template, folder)
+    s = sign_in(folder, "u01", DEMO_PASSWORD)  # 北部地域包括支援センター
+    yield s
+    s.close()
+
+
+def count(signed, model) -> int:
+    with signed.store.read() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_save_8050_household_in_one_unit(worker):
+    saved = intake.save_intake(worker, household_8050(worker))
+    assert saved.case_no.endswith("-000001") and len(saved.case_no) == 11
+    assert saved.multi_agency and not saved.urgent_path
+    assert saved.fields == ("高齢", "生活困窮", "健康")
+    with worker.store.read() as s:
+        case = s.get(Case, saved.case_id)
+        assert case.owner_agency_id == worker.actor.agency_id and case.urgency == "高"
+        assert case.discovery == "民生委員・児童委員"
+        assert case.search_text.split("|")[1:3] == ["福山とめ", "ふくやまとめ"]
+        assert sorted(s.scalars(select(CaseField.field).where(CaseField.case_id == case.id))) == \
+            sorted(["高齢", "生活困窮", "健康"])
+        (member,) = s.scalars(select(HouseholdMember).where(HouseholdMember.case_id == case.id))
+        assert member.relation == "長男" and member.flags == ["ひきこもり"]
+        assert member.person.kana_key == "ふくやまいちろう"
+        sheet = s.get(Sheet, saved.sheet_id)
+        assert sheet.template_version == load_template().version
+        assert sheet.worries == ["介護", "本人や家族のひきこもり", "収入・生活費"]
+        assert sheet.most_pressing == "本人や家族のひきこもり"
+        assert sheet.answers["wishes"] == "息子の将来が心配です"
+        decisions = list(s.scalars(select(RoutingDecision).where(RoutingDecision.sheet_id == sheet.id)))
+        assert {d.field for d in decisions} == {"高齢", "生活困窮", "健康"}
+        assert all(d.status == "confirmed" and d.reason for d in decisions)
+        (consent,) = s.scalars(select(Consent).where(Consent.case_id == case.id))
+        assert consent.scope_fields == ["生活困窮", "健康"] and consent.method == "署名"
+        assert len(saved.handoff_ids) == 2
+        actions = list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert "intake_save" in actions and actions.count("handoff_send") == 2
+        assert "consent_record" in actions
+
+
+def test_worker_routing_choices_are_kept_with_reasons(worker):
+    social = agency_id(worker, "社会福祉協議会")
+    choices = [RoutingChoice("健康", agency_id(worker, "健康推進課「ふきのとう」"), "困りごと「ひきこもり」"),
+               RoutingChoice("生活困窮", agency_id(worker, "自立相談支援機関"), "困りごと「収入・生活費」",
+                             status="removed", removed_reason="すでに生活保護を受給中"),
+               RoutingChoice("参加支援", social, "近所づきあいがない", source="worker")]
+    saved = intake.save_intake(worker, household_8050(worker, routing=choices, handoffs=[]))
+    with worker.store.read() as s:
+        rows = {d.field: d for d in s.scalars(select(RoutingDecision))}
+        assert rows["生活困窮"].status == "removed"
+        assert rows["生活困窮"].reason == "困りごと「収入・生活費」"
+        assert rows["生活困窮"].removed_reason == "すでに生活保護を受給中"
+        assert rows["参加支援"].source == "worker"
+        assert s.get(Case, saved.case_id).fields == ["健康", "参加支援"]
+    with pytest.raises(UserError, match="理由を書いて"):
+        intake.save_intake(worker, household_8050(worker, routing=[
+            RoutingChoice("参加支援", social, "", source="worker")], handoffs=[]))
+
+
+def test_dv_puts_case_on_urgent_path(worker):
+    data = household_8050(worker, worries=["DV・虐待"], most_pressing="DV・虐待", handoffs=[],
+                          household=[MemberInput("長女", "福山 花", "ふくやま はな", date(2016, 1, 1))])
+    saved = intake.save_intake(worker, data)
+    assert saved.urgent_path
+    with worker.store.read() as s:
+        assert s.get(Case, saved.case_id).urgent_path
+
+
+def test_duplicates_are_flagged_never_merged(worker):
+    first = intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    with worker.store.read() as s:
+        matches = intake.likely_duplicates(s, "ﾌｸﾔﾏ　ﾄﾒ", date(1943, 5, 1))
+        assert [m.person_id for m in matches] == [first.person_id]
+        assert matches[0].why == ("ふりがなと生年月日が同じ",)
+        assert matches[0].case_nos == (first.case_no,)
+        by_phone = intake.likely_duplicates(s, "", None, "０８４（９００）０００１")
+        assert by_phone[0].why == ("電話番号が同じ",)
+        assert intake.likely_duplicates(s, "ふくやまとめ", date(1943, 5, 2)) == []
+    second = intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert second.person_id != first.person_id  # the worker did not choose the existing person
+    third = intake.save_intake(worker, household_8050(
+        worker, handoffs=[], person=PersonInput(person_id=first.person_id)))
+    assert third.person_id == first.person_id and third.case_id != first.case_id
+
+
+@pytest.mark.parametrize("query", ["ﾌｸﾔﾏ", "フクヤマ", "ふくやま", "ふくやま　とめ", "福山 トメ", "福山トメ"])
+def test_search_ignores_width_kana_and_spaces(worker, query):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    with worker.store.read() as s:
+        names = [m.name for m in intake.search_people(s, query)]
+    assert "福山 トメ" in names
+
+
+def test_search_by_phone_with_full_width_digits_and_birth_date(worker):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    found = intake.find_people(worker, phone="０８４−９００−０００１")
+    assert [m.name for m in found] == ["福山 トメ"]
+    with worker.store.read() as s:
+        assert [m.name for m in intake.search_people(s, birth_date=date(1972, 3, 3))] == ["福山 一郎"]
+        assert intake.search_people(s) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("令和7年4月1日", date(2025, 4, 1)), ("R7.4.1", date(2025, 4, 1)), ("r7/4/1", date(2025, 4, 1)),
+    ("２０２５－０４－０１", date(2025, 4, 1)), ("令和元年5月1日", date(2019, 5, 1)),
+    ("平成31年4月30日", date(2019, 4, 30)), ("昭和64年1月7日", date(1989, 1, 7)),
+    ("Ｒ７．４．１", date(2025, 4, 1)),
+])
+def test_wareki_accepted(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("令和元年4月1日", "令和になる前"), ("平成31年5月1日", "令和の日付"), ("令和7年2月30日", "存在しない"),
+    ("きのう", "日付として読めません"),
+])
+def test_wareki_refused_with_a_sentence(text, fragment):
+    with pytest.raises(UserError, match=fragment):
+        parse_date(text, field="entry_date")
+
+
+def test_invalid_date_in_answers_names_the_field():
+    with pytest.raises(UserError) as err:
+        validate_answers({"entry_date": "令和元年4月1日"})
+    assert err.value.field == "entry_date"
+    assert validate_answers({"entry_date": "R7.4.1"}) == {"entry_date": "2025-04-01"}
+
+
+BAD_INPUTS = [
+    ({"worries": ["宇宙人"]}, "困りごと「宇宙人」", "worries"),
+    ({"answers": {"favourite_colour": "青"}}, "favourite_colour", "favourite_colour"),
+    ({"answers": {"wishes": "たすけて\x07"}}, "制御文字", "wishes"),
+    ({"answers": {"wishes": "あ" * 3_500_000}}, "長すぎます", "wishes"),
+    ({"answers": {"employment": "宇宙飛行士"}}, "宇宙飛行士", "employment"),
+    ({"person": PersonInput(name="山田\x00花子")}, "制御文字", "person.name"),
+    ({"person": PersonInput()}, "氏名かふりがな", "person.name"),
+    ({"urgency": "最優先"}, "緊急度", "urgency"),
+    ({"method": "伝書鳩"}, "受付方法", "method"),
+    ({"household": [MemberInput("")]}, "続柄", "household[0].relation"),
+    ({"household": [MemberInput("母", flags=["元気"])]}, "元気", "household[0].flags"),
+    ({"handoffs": [SendInput(99999, "理由", share=["basic"])]}, "つなぎ先 1", "handoffs[0].to"),
+    ({"handoffs": [SendInput(None, "理由", share=["basic"])]}, "つなぎ先 1", "handoffs[0].to"),
+]
+
+
+@pytest.mark.parametrize("change, fragment, field", BAD_INPUTS)
+def test_bad_input_is_refused_and_nothing_saved(worker, change, fragment, field):
+    before = (count(worker, Case), count(worker, Person), count(worker, Handoff))
+    with pytest.raises(UserError) as err:
+        intake.save_intake(worker, household_8050(worker, **change))
+    assert fragment in err.value.message
+    assert err.value.field == field
+    assert (count(worker, Case), count(worker, Person), count(worker, Handoff)) == before
+
+
+def test_second_handoff_failing_rolls_back_everything(worker):
+    data = household_8050(worker)
+    data.handoffs.append(SendInput(agency_id(worker, "障がい福祉課"), "手帳", share=["basic"]))
+    with pytest.raises(UserError, match="つなぎ先 3: 「障がい福祉課」は本人の同意の範囲"):
+        intake.save_intake(worker, data)
+    assert count(worker, Case) == count(worker, Sheet) == count(worker, Handoff) == 0
+    assert count(worker, Person) == 0 and count(worker, Consent) == 0
+
+
+def test_other_agency_intake_needs_permission(worker):
+    with pytest.raises(AccessDenied):
+        intake.save_intake(worker, household_8050(worker, agency_id=agency_id(worker, "生活福祉課"),
+                                                  handoffs=[]))
+
+
+def test_attachments_stored_inside_database(worker):
+    data = household_8050(worker, attachments=[AttachmentInput("page1.png", PNG)],
+                          consent_attachment=AttachmentInput("同意書.pdf", PDF))
+    saved = intake.save_intake(worker, data)
+    with worker.store.read() as s:
+        rows = {a.filename: a for a in s.scalars(select(Attachment))}
+        assert rows["page1.png"].sha256 == hashlib.sha256(PNG).hexdigest()
+        assert rows["page1.png"].mime == "image/png" and rows["page1.png"].sheet_id == saved.sheet_id
+        consent = s.scalar(select(Consent))
+        assert consent.attachment_id == rows["同意書.pdf"].id and rows["同意書.pdf"].kind == "consent"
+    name, mime, body = attachments.content(worker, rows["同意書.pdf"].id)
+    assert (name, mime, body) == ("同意書.pdf", "application/pdf", PDF)
+    assert not any(p.suffix in (".png", ".pdf") for p in worker.folder.rglob("*"))
+
+
+@pytest.mark.parametrize("name, data, fragment", [
+    ("scan.pdf", PNG, "中身は image/png"),
+    ("scan.png", b"MZ\x90\x00 not an image", "どれでもありません"),
+    ("scan.exe", PNG, "添付できない種類"),
+    ("scan.jpg", b"\xff\xd8\xff" + b"\0" * (50 * 1024 * 1024), "大きすぎます"),
+    ("empty.pdf", b"", "空のファイル"),
+])
+def test_bad_attachments_refused(worker, name, data, fragment):
+    with pytest.raises(UserError, match=fragment):
+        intake.save_intake(worker, household_8050(worker, attachments=[AttachmentInput(name, data)]))
+    assert count(worker, Case) == 0
+
+
+def test_add_attachment_later_and_receiver_scope(worker):
+    saved = intake.save_intake(worker, household_8050(worker))
+    aid = attachments.add(worker, saved.case_id, AttachmentInput("追加.jpg", b"\xff\xd8\xff\xe0" + b"1" * 10),
+                          saved.sheet_id)
+    with worker.store.read() as s:
+        assert [a.id for a in attachments.list_for_case(s, saved.case_id)] == [aid]
+    stranger = as_staff_of(worker, "児童相談所")
+    with pytest.raises(AccessDenied):
+        attachments.add(stranger, saved.case_id, AttachmentInput("x.png", PNG))
+
+
+def test_case_numbers_run_per_year(worker):
+    with worker.store.write() as s:
+        assert intake.next_case_no(s, 2025) == "2025-000001"
+        p = Person(name="x")
+        s.add(p)
+        s.flush()
+        s.add(Case(case_no="2025-000122", person_id=p.id, owner_agency_id=worker.actor.agency_id))
+        s.flush()
+        assert intake.next_case_no(s, 2025) == "2025-000123"
+        assert intake.next_case_no(s, 2026) == "2026-000001"
+        s.rollback()
