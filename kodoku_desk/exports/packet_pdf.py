@@ -5,6 +5,7 @@ hand-off history, plan draft. Header: meeting name; footer 「n / N」 counted p
 
 from __future__ import annotations
 
+import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
@@ -18,13 +19,7 @@ from kodoku_desk.exports.packet_model import (
     PersonInfo,
     PlanBlock,
 )
-from kodoku_desk.exports.pdf_common import (
-    CopyMark,
-    ProgressFn,
-    Typesetter,
-    build_pdf,
-    no_progress,
-)
+from kodoku_desk.exports.pdf_common import ProgressFn, Typesetter, new_canvas, no_progress
 from kodoku_desk.services.dates import to_wareki
 
 
@@ -46,37 +41,39 @@ def person_birth(p: PersonInfo) -> str:
 
 def render_pdf(packet: Packet, *, password: str | None = None, strict_glyphs: bool = False,
                progress: ProgressFn = no_progress) -> tuple[bytes, Typesetter]:
-    """Returns the PDF bytes and the typesetter (its `missing` lists replaced characters)."""
+    """Returns the PDF bytes and the typesetter (its `missing` lists replaced characters).
+    The body (agenda and parts) is laid out once per distinct set of parts; each member copy
+    gets its own cover and places the body pages by reference, numbered 「n / N」 per copy."""
     ts = Typesetter(strict=strict_glyphs)
-    story: list = []
-    total = max(1, sum(len(_cases(packet, c)) for c in packet.copies)) + 1
+    buffer = io.BytesIO()
+    canv = new_canvas(buffer, title=packet.title, password=password)
+    header = ts.fit(f"{packet.title}（{to_wareki(packet.held_on)}）", "会議名")
+    total = max(1, packet.case_count) + len(packet.copies)
     done = 0
+    bodies: dict[tuple[int, ...], list[str]] = {}
     for copy in packet.copies:
-        story += cover(ts, packet, copy)
-        story += agenda(ts, packet, copy)
-        for part in packet.parts_for(copy):
-            story += part_section(ts, part)
-            for i, case in enumerate(part.cases, 1):
-                story += case_section(ts, part, case, i)
-                done += 1
-                progress(done, total)
-    secret = True
-    header = f"{packet.title}（{to_wareki(packet.held_on)}）"
-    data = build_pdf(story, title=packet.title, header=ts.fit(header, "会議名"), secret=secret,
-                     password=password)
+        key = tuple(copy.part_ids)
+        if key not in bodies:
+            story = agenda(ts, packet, copy)
+            for part in packet.parts_for(copy):
+                story += part_section(ts, part)
+                for i, case in enumerate(part.cases, 1):
+                    story += case_section(ts, part, case, i)
+            bodies[key] = canv.layout(story)
+            done += sum(len(p.cases) for p in packet.parts_for(copy))
+        pages = canv.layout(cover(ts, packet, copy)) + bodies[key]
+        canv.emit(pages, header, f"写し番号 {copy.number}", secret=True)
+        done += 1
+        progress(min(done, total - 1), total)
+    canv.finish()
     progress(total, total)
-    return data, ts
-
-
-def _cases(packet: Packet, copy: MemberCopy) -> list[CasePacket]:
-    return [c for p in packet.parts_for(copy) for c in p.cases]
+    return buffer.getvalue(), ts
 
 
 def cover(ts: Typesetter, packet: Packet, copy: MemberCopy) -> list:
     parts = packet.parts_for(copy)
     kinds = "・".join(dict.fromkeys(p.kind for p in parts))
-    label = f"写し番号 {copy.number}"
-    story: list = [CopyMark(copy.number, label), Spacer(1, 18 * mm),
+    story: list = [Spacer(1, 18 * mm),
                    ts.raw("秘・取扱注意", "secret"), Spacer(1, 8 * mm),
                    ts.p(packet.title, "title", "会議名"),
                    ts.p(kinds, "center", "会議の種類"), Spacer(1, 10 * mm)]
@@ -94,7 +91,6 @@ def cover(ts: Typesetter, packet: Packet, copy: MemberCopy) -> list:
         story.append(ts.raw("この写しの事例は匿名化されています（氏名は符号、年齢は年代で表示）。", "small"))
     story.append(ts.raw(escape(f"作成: {to_wareki(packet.generated_at.date())} "
                                f"{packet.generated_at:%H:%M}"), "small"))
-    story.append(PageBreak())
     return story
 
 

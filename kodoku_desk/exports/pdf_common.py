@@ -24,7 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from kodoku_desk.errors import UserError
 from kodoku_desk.paths import GOTHIC_TTF, MINCHO_TTF
@@ -39,7 +39,11 @@ FRAME_W = PAGE_W - 2 * MARGIN
 _registered = False
 # reportlab's Table sets its cell font (default Helvetica, never embedded) even around
 # paragraph cells; naming IPAex keeps every font in the PDF embedded.
+CELL_SIZE, CELL_LEADING = 8.5, 11.5
 TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), GOTHIC)
+# Plain-text cells are drawn by the table itself in its own font and size.
+TABLE_TEXT = [TABLE_FONT, ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+              ("LEADING", (0, 0), (-1, -1), CELL_LEADING)]
 
 
 def register_fonts() -> None:
@@ -80,7 +84,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
     return {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11.5),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=CELL_SIZE, leading=CELL_LEADING),
         "cellhead": ParagraphStyle("cellhead", parent=base, fontSize=8.5, leading=11.5,
                                    textColor=colors.white),
         "h1": ParagraphStyle("h1", parent=base, fontSize=14, leading=20, spaceBefore=4,
@@ -143,6 +147,14 @@ class Typesetter:
         """A paragraph of our own fixed markup (no user text)."""
         return Paragraph(markup, self.styles[style])
 
+    def cell(self, text: str, width: float, where: str):
+        """A table cell: plain text when it fits on one line (reportlab draws those directly,
+        far cheaper than a Paragraph, which tables wrap twice), else a wrapped paragraph."""
+        text = self.fit(str(text or ""), where)
+        if "\n" not in text and pdfmetrics.stringWidth(text, GOTHIC, CELL_SIZE) <= width - 7:
+            return text
+        return Paragraph(escape(text).replace("\n", "<br/>"), self.styles["cell"])
+
     def table(self, head: list[str], rows: list[list[str]], widths_mm: list[float], where: str,
               head_style: str = "cellhead", row_labels: list[str] | None = None) -> Table:
         """A full-width table of wrapped paragraphs; widths are scaled to fit the frame.
@@ -152,11 +164,11 @@ class Typesetter:
         data = [[self.raw(escape(h), head_style) for h in head]]
         for i, row in enumerate(rows):
             place = f"{where}（{row_labels[i]}）" if row_labels else f"{where} {i + 1}行目"
-            data.append([self.p(cell, "cell", f"{place} {h}") for cell, h in zip(row, head,
-                                                                               strict=True)])
+            data.append([self.cell(cell, w, f"{place} {h}")
+                         for cell, h, w in zip(row, head, widths, strict=True)])
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([
-            TABLE_FONT,
+            *TABLE_TEXT,
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#3b5b7f")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8c99")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -169,10 +181,12 @@ class Typesetter:
 
     def pairs(self, rows: list[tuple[str, str]], where: str, label_mm: float = 40) -> Table:
         """A two-column 見出し | 内容 table."""
-        data = [[self.raw(escape(k), "cell"), self.p(v, "cell", f"{where} {k}")] for k, v in rows]
-        t = Table(data, colWidths=[label_mm * mm, FRAME_W - label_mm * mm])
+        widths = [label_mm * mm, FRAME_W - label_mm * mm]
+        data = [[self.cell(k, widths[0], where), self.cell(v, widths[1], f"{where} {k}")]
+                for k, v in rows]
+        t = Table(data, colWidths=widths)
         t.setStyle(TableStyle([
-            TABLE_FONT,
+            *TABLE_TEXT,
             ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e6ecf2")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8c99")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -183,85 +197,102 @@ class Typesetter:
         return t
 
 
-class CopyMark(Flowable):
-    """Zero-size marker: pages from here on belong to copy `number` (page numbers restart)."""
-
-    def __init__(self, number: int, label: str) -> None:
-        super().__init__()
-        self.number, self.label = number, label
-        self.width = self.height = 0
-
-    def draw(self) -> None:
-        self.canv._kodoku_copy = (self.number, self.label)
-
-
-def numbered_canvas(header: str, secret: bool) -> type:
-    """A canvas class that holds pages until the end so each page can say 「n / N」 (N counted
-    per member copy) and carry the header (meeting name, 秘, copy number)."""
-
-    class NumberedCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._saved: list[tuple[dict, tuple[int, str]]] = []
-            self._kodoku_copy = (0, "")
-
-        def showPage(self) -> None:  # noqa: N802 - reportlab API
-            self._saved.append((dict(self.__dict__), self._kodoku_copy))
-            self._startPage()
-
-        def save(self) -> None:
-            totals: dict[int, int] = {}
-            for _, (number, _) in self._saved:
-                totals[number] = totals.get(number, 0) + 1
-            seen: dict[int, int] = {}
-            for state, (number, label) in self._saved:
-                self.__dict__.update(state)
-                seen[number] = seen.get(number, 0) + 1
-                self._decorate(seen[number], totals[number], label)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, page: int, total: int, label: str) -> None:
-            self.saveState()
-            self.setFont(GOTHIC, 8)
-            self.setFillColor(colors.HexColor("#333333"))
-            top = PAGE_H - 10 * mm
-            self.drawString(MARGIN, top, header)
-            right = label
-            if secret:
-                self.setFillColor(colors.HexColor("#b00020"))
-                right = f"秘・取扱注意　{label}".strip()
-            self.drawRightString(PAGE_W - MARGIN, top, right)
-            self.setStrokeColor(colors.HexColor("#999999"))
-            self.setLineWidth(0.4)
-            self.line(MARGIN, top - 2 * mm, PAGE_W - MARGIN, top - 2 * mm)
-            self.setFillColor(colors.black)
-            self.setFont(GOTHIC, 9)
-            self.drawCentredString(PAGE_W / 2, 8 * mm, f"{page} / {total}")
-            self.restoreState()
-
-    return NumberedCanvas
+def decorate(canv: rl_canvas.Canvas, header: str, right: str, secret: bool, page: int,
+             total: int) -> None:
+    """Header (meeting name; 秘 and copy number on the right) and the 「n / N」 footer."""
+    canv.saveState()
+    canv.setFont(GOTHIC, 8)
+    canv.setFillColor(colors.HexColor("#333333"))
+    top = PAGE_H - 10 * mm
+    canv.drawString(MARGIN, top, header)
+    if secret:
+        canv.setFillColor(colors.HexColor("#b00020"))
+        right = f"秘・取扱注意　{right}".strip()
+    canv.drawRightString(PAGE_W - MARGIN, top, right)
+    canv.setStrokeColor(colors.HexColor("#999999"))
+    canv.setLineWidth(0.4)
+    canv.line(MARGIN, top - 2 * mm, PAGE_W - MARGIN, top - 2 * mm)
+    canv.setFillColor(colors.black)
+    canv.setFont(GOTHIC, 9)
+    canv.drawCentredString(PAGE_W / 2, 8 * mm, f"{page} / {total}")
+    canv.restoreState()
 
 
-def build_pdf(story: list, *, title: str, header: str, secret: bool,
-              password: str | None = None) -> bytes:
-    """Lays out the story on A4 and returns the PDF bytes (kept in memory: no plaintext temp
-    file; the caller writes it atomically where the user chose)."""
+class FormCanvas(rl_canvas.Canvas):
+    """Pages are laid out once, each into a PDF Form XObject, and then placed by reference:
+    a packet with ten member copies lays out its body once, not ten times (and the file holds
+    the body once). Platypus drives it through `layout()`; `emit()` places pages; `finish()`
+    writes the document."""
+
+    def __init__(self, *args, title: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Platypus re-applies these from its document template on every layout.
+        self.doc_settings = {"encrypt": kwargs.get("encrypt"), "title": title,
+                             "author": "kodoku-desk", "creator": "kodoku-desk"}
+        self._serial = 0
+        self._forms: list[str] = []
+        self._recording = False
+
+    def _open_form(self) -> None:
+        self._serial += 1
+        self.beginForm(f"kdpage{self._serial}")
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab API
+        if not self._recording:
+            super().showPage()
+            return
+        self.endForm()
+        self._forms.append(f"kdpage{self._serial}")
+        self._open_form()
+
+    def save(self) -> None:
+        """Platypus calls save() after each layout; the document is written by finish()."""
+
+    def layout(self, story: list) -> list[str]:
+        """Lays the story out on A4 pages; returns the names of the recorded pages."""
+        from reportlab.platypus import SimpleDocTemplate
+
+        self._forms, self._recording = [], True
+        self._open_form()
+        doc = SimpleDocTemplate(io.BytesIO(), pagesize=A4, leftMargin=MARGIN,
+                                rightMargin=MARGIN, topMargin=MARGIN + 2 * mm,
+                                bottomMargin=MARGIN, **self.doc_settings)
+        doc.build(story, canvasmaker=lambda *a, **k: self)
+        self.endForm()  # the empty page opened after the last one (never placed)
+        self._recording = False
+        return self._forms
+
+    def emit(self, forms: list[str], header: str, right: str, secret: bool) -> None:
+        for page, name in enumerate(forms, 1):
+            self.doForm(name)
+            decorate(self, header, right, secret, page, len(forms))
+            super().showPage()
+
+    def finish(self) -> None:
+        rl_canvas.Canvas.save(self)
+
+
+def new_canvas(buffer: io.BytesIO, *, title: str, password: str | None = None) -> FormCanvas:
     from reportlab.lib.pdfencrypt import StandardEncryption
-    from reportlab.platypus import SimpleDocTemplate
 
     register_fonts()
-    buffer = io.BytesIO()
     encrypt = None
     if password:
         # Readers need the password to open; printing stays allowed, copying text does not.
         encrypt = StandardEncryption(password, canPrint=1, canModify=0, canCopy=0,
                                      canAnnotate=0, strength=128)
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN + 2 * mm, bottomMargin=MARGIN, title=title,
-                            author="kodoku-desk", encrypt=encrypt,
-                            initialFontName=GOTHIC, initialFontSize=9)
-    doc.build(story, canvasmaker=numbered_canvas(header, secret))
+    return FormCanvas(buffer, pagesize=A4, encrypt=encrypt, initialFontName=GOTHIC,
+                      initialFontSize=9, title=title)
+
+
+def build_pdf(story: list, *, title: str, header: str, secret: bool,
+              password: str | None = None, right: str = "") -> bytes:
+    """Lays out the story on A4 and returns the PDF bytes (kept in memory: no plaintext temp
+    file; the caller writes it atomically where the user chose)."""
+    buffer = io.BytesIO()
+    canv = new_canvas(buffer, title=title, password=password)
+    canv.emit(canv.layout(story), header, right, secret)
+    canv.finish()
     return buffer.getvalue()
 
 
