@@ -189,8 +189,10 @@ def test_routing_remove_keeps_reason_and_worker_addition(page, ctx, qtbot):
         page.worries_editor().checks[worry].click()
     rows = rows_by_agency(page)
     hardship = next(r for t, r in rows.items() if "自立相談支援機関" in t)
+    assert not page.multi_label.isHidden()  # 高齢 + 生活困窮
     hardship.keep.click()
     assert not hardship.removed_reason.isHidden()
+    assert page.multi_label.isHidden()  # only the kept suggestions count
     type_text(hardship.removed_reason, "生活保護受給中")
     page.add_field.setCurrentText("参加支援")
     page.add_agency.setCurrentIndex(page.add_agency.findText("社会福祉協議会"))

@@ -374,6 +374,7 @@ class IntakePage(Page):
         for f in FIELDS:
             self.add_field.addItem(f)
         self.add_agency = QComboBox()
+        self.add_agency.setMinimumContentsLength(16)
         self.add_reason = QLineEdit()
         self.add_reason.setPlaceholderText("追加する理由")
         add_button = QPushButton("追加")
@@ -581,6 +582,7 @@ class IntakePage(Page):
             if row is None:
                 row = RoutingRow(s.field, s.agency_id, s.agency_name, s.reason, "rule", s.urgent,
                                  self.handoff_from_routing, s.agency_id == self.org.own_agency_id)
+                row.keep.toggled.connect(lambda _on: self._update_flags())
                 self.routing_rows[key] = row
                 self.routing_list.addWidget(row)
             else:
@@ -590,12 +592,22 @@ class IntakePage(Page):
         self.no_routing.setVisible(not self.routing_rows and not self.worker_rows)
         self._update_flags(result)
 
-    def _update_flags(self, result: routing.RoutingResult) -> None:
-        fields = [r.field for r in self.routing_rows.values()] + [r.field for r in self.worker_rows]
+    def kept_fields(self) -> tuple[str, ...]:
+        rows = list(self.routing_rows.values()) + self.worker_rows
+        return routing.fields_of(r.field for r in rows if r.keep.isChecked())
+
+    def _update_flags(self, result: routing.RoutingResult | None = None) -> None:
+        """多機関協働 from the suggestions the worker keeps; the urgent banner from the worries
+        and the safety check."""
+        result = result or self.last_result
+        if result is None:
+            return
+        fields = self.kept_fields()
         if routing.is_multi_agency(fields):
-            text = result.multi_agency_reason or f"{'・'.join(routing.fields_of(fields))} にまたがる"
+            counted = [f for f in fields if f not in routing.default_rules().ignore_fields]
             coordinator = f" → {result.coordinator_name} に共有" if result.coordinator_name else ""
-            self.multi_label.setText(f"多機関協働の候補: {text}{coordinator}")
+            self.multi_label.setText(f"多機関協働の候補: {'・'.join(counted)} の {len(counted)} 分野に"
+                                     f"またがります（重層的支援会議の候補）{coordinator}")
             self.multi_label.show()
         else:
             self.multi_label.hide()
@@ -614,12 +626,12 @@ class IntakePage(Page):
         agency_id = self.add_agency.currentData()
         row = RoutingRow(self.add_field.currentText(), agency_id, self.add_agency.currentText(),
                          self.add_reason.text(), "worker", False, self.handoff_from_routing)
+        row.keep.toggled.connect(lambda _on: self._update_flags())
         self.worker_rows.append(row)
         self.routing_list.addWidget(row)
         self.add_reason.clear()
         self.no_routing.hide()
-        if self.last_result is not None:
-            self._update_flags(self.last_result)
+        self._update_flags()
 
     def handoff_from_routing(self, agency_id: int | None, reason: str) -> None:
         for row in self.handoff_rows:
