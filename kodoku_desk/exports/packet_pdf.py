@@ -55,7 +55,9 @@ def render_pdf(packet: Packet, *, password: str | None = None, strict_glyphs: bo
         key = tuple(copy.part_ids)
         if key not in bodies:
             story = agenda(ts, packet, copy)
-            for part in packet.parts_for(copy):
+            for n, part in enumerate(packet.parts_for(copy)):
+                if n:
+                    story.append(PageBreak())  # each part is its own section
                 story += part_section(ts, part)
                 for i, case in enumerate(part.cases, 1):
                     story += case_section(ts, part, case, i)
@@ -154,16 +156,18 @@ def _worries(ts: Typesetter, case: CasePacket, where: str) -> list:
         rows.append(["メモ", case.notes])
     if not rows:
         return []
-    return [KeepTogether([ts.raw("困りごと（分野別）・聞き取り", "h2")]),
-            ts.table(["分野", "内容（◎ 最も困っていること）"], rows, [30, 144], f"{where} 困りごと")]
+    return [KeepTogether([ts.raw("困りごと（分野別）・聞き取り", "h2"),
+                          ts.table(["分野", "内容（◎ 最も困っていること）"], rows, [30, 144],
+                                   f"{where} 困りごと")])]
 
 
 def _household(ts: Typesetter, case: CasePacket, where: str) -> list:
     rows = [[m.relation, m.name, person_age(m), person_birth(m), "、".join(m.flags)]
             for m in case.people()]
-    return [ts.raw("世帯", "h2"),
-            ts.table(["続柄", "氏名", "年齢", "生年月日", "状況"], rows, [20, 40, 26, 40, 48],
-                     f"{where} 世帯", row_labels=[m.relation for m in case.people()])]
+    return [KeepTogether([ts.raw("世帯", "h2"),
+                          ts.table(["続柄", "氏名", "年齢", "生年月日", "状況"], rows,
+                                   [20, 40, 26, 40, 48], f"{where} 世帯",
+                                   row_labels=[m.relation for m in case.people()])])]
 
 
 def _handoffs(ts: Typesetter, case: CasePacket, where: str) -> list:
@@ -173,18 +177,22 @@ def _handoffs(ts: Typesetter, case: CasePacket, where: str) -> list:
              "\n".join(x for x in (h.reason, h.request) if x), h.basis,
              (to_wareki(h.last_on) if h.last_on else "") + (f"\n{h.last_note}" if h.last_note else "")]
             for h in case.handoffs]
-    return [ts.raw("つなぎの履歴", "h2"),
-            ts.table(["送付日", "送付元 → 送付先", "状態", "理由・依頼内容", "根拠", "最新の対応"],
-                     rows, [24, 40, 14, 48, 18, 30], f"{where} つなぎの履歴")]
+    return [KeepTogether([ts.raw("つなぎの履歴", "h2"),
+                          ts.table(["送付日", "送付元 → 送付先", "状態", "理由・依頼内容", "根拠",
+                                    "最新の対応"], rows, [24, 40, 14, 48, 18, 30],
+                                   f"{where} つなぎの履歴")])]
 
 
 def plan_block(ts: Typesetter, plan: PlanBlock, where: str) -> list:
     label = f"第{plan.version}版" if plan.version else "ケースからの下書き（未保存）"
     status = f"支援プラン（{plan.status}・{label}" + (f"・{plan.approval}" if plan.approval else "") + "）"
-    story: list = [ts.p(status, "h2", f"{where} 支援プラン")]
     fields = [(k, v) for k, v in plan.fields if v]
+    head = [ts.p(status, "h2", f"{where} 支援プラン")]
     if fields:
-        story.append(ts.pairs(fields, f"{where} 支援プラン"))
+        head.append(ts.pairs(fields[:4], f"{where} 支援プラン"))
+    story: list = [KeepTogether(head)]
+    if len(fields) > 4:
+        story.append(ts.pairs(fields[4:], f"{where} 支援プラン"))
     if plan.issues:
         story.append(Spacer(1, 2 * mm))
         story.append(ts.table(["分野", "課題", "本人の受け止め"],
