@@ -89,6 +89,9 @@ def create_demo(folder: Path | str, cases: int = 200, seed: int = 1,
             from kodoku_desk.services import synthetic
 
             synthetic.populate(signed, cases=cases, seed=seed, progress=progress)
+            from kodoku_desk.services.meetings_demo import create_demo_meetings
+
+            create_demo_meetings(signed, seed=seed)  # upcoming meetings of every kind
     except BaseException:
         signed.store.close()
         raise
