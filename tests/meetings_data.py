@@ -42,6 +42,7 @@ class CaseSpec:
     worries: list[str] = field(default_factory=lambda: ["介護", "収入・生活費"])
     wishes: str = ""
     notes: str = ""
+    answers: dict = field(default_factory=dict)  # further sheet answers (visitor, mobile …)
 
 
 def setup_org(signed) -> dict[str, int]:
@@ -84,7 +85,7 @@ def make_case(signed, spec: CaseSpec, n: int) -> int:
                       answers={"wishes": spec.wishes or "母の介護と自分の仕事のことを相談したい。",
                                "notes": spec.notes,
                                "hearing_care": "母は要介護2。デイサービス未利用。",
-                               "hearing_living": "収入は母の年金のみ。"})
+                               "hearing_living": "収入は母の年金のみ。", **spec.answers})
         s.add(sheet)
         s.flush()
         if spec.consent != "none":
@@ -145,7 +146,9 @@ TANAKA = CaseSpec(
                 ["18歳未満", "ひきこもり"])],
     consent="withdrawn",
     worries=["子どもの不登校・ひきこもり", "収入・生活費"],
-    notes="翔くんは中学校に通えていない。恵子さんの携帯は０９０－３３３３－４４４４。",
+    notes="翔くんは中学校に通えていない。恵子さんの携帯は０９０－３３３３－４４４４。正男さんとは別居。",
+    answers={"visitor_name": "田中 正男", "visitor_relation": "夫",
+             "visitor_contact": "080-5555-6666", "phone_mobile": "090-7777-8888"},
 )
 
 

@@ -187,3 +187,25 @@ def test_cli_meeting_list_and_packet(world, tmp_path, monkeypatch, capsys):
                  "--password-env", "NO_SUCH_VAR_X", "--out", str(tmp_path / "y.pdf")]) == 1
     assert "NO_SUCH_VAR_X" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["packet.pdf"]
+
+
+def test_demo_meetings_cover_every_kind_and_a_case_without_consent(tmp_path):
+    from meetings_data import SUZUKI, TANAKA, YAMADA, make_case
+
+    from kodoku_desk.services.demo import create_demo
+    from kodoku_desk.services.meetings_demo import create_demo_meetings
+
+    signed, _ = create_demo(tmp_path / "demo", cases=0)
+    try:
+        for i in range(9):
+            make_case(signed, (YAMADA, SUZUKI, TANAKA)[i % 3], i + 1)
+        ids = create_demo_meetings(signed, seed=3)
+        kinds = {p.kind: p for sid in ids for p in meetings.get_session(signed, sid).parts}
+        assert set(kinds) == {"重層的支援会議", "支援会議", "支援者支援会議", "地域協議会"}
+        assert all(kinds[k].agenda and kinds[k].members for k in kinds)
+        assert all(a.problem == "" for p in kinds.values() for a in p.agenda)
+        names = {a.person_name for a in kinds["支援会議"].agenda}
+        assert names & {"鈴木 一郎", "田中 恵子"}  # cases without consent
+        assert {a.person_name for a in kinds["重層的支援会議"].agenda} == {"山田 太郎"}
+    finally:
+        signed.close()

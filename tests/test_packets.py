@@ -52,6 +52,7 @@ def test_pdf_has_cover_agenda_and_cases_with_ipaex_embedded(world, out_dir):
     text = pdftext(out)
     flat = squeeze(text)
     for expected in ("秘・取扱注意", "6月合同会議", "令和7年6月10日", "写し番号", "配布先",
+                     "来談者", "田中正男（夫）", "携帯090-7777-8888",
                      "北部地域包括支援センター様", "民生委員（民生委員・児童委員協議会）様",
                      "議題", "K-2025-0001", "山田太郎", "鈴木一郎", "田中恵子", "山田花子",
                      "つなぎの履歴", "支援プラン", "第106条の6", "守秘義務", "1/"):
@@ -119,8 +120,10 @@ def test_redacted_packet_contains_no_name_address_phone_or_birth_date(world, out
     for person in ALL_PEOPLE:
         for s in _identifying_strings(person):
             assert s not in text and squeeze(s) not in flat, (person.name, s)
-    for phone in ("090-1111-2222", "09011112222", "０９０－３３３３－４４４４"):
+    for phone in ("090-1111-2222", "09011112222", "０９０－３３３３－４４４４", "080-5555-6666",
+                  "090-7777-8888"):
         assert phone not in text
+    assert "正男" not in flat  # the 来談者 (part A) is a person too
     assert "山田" not in flat and "田中" not in flat and "鈴木" not in flat
     for code in ("A氏", "B氏", "C氏", "D氏", "E氏", "F氏"):
         assert code in flat

@@ -83,7 +83,9 @@ def _case(doc: DocBuilder, case: CasePacket, number: int) -> None:
         ("分野", "・".join(case.fields)),
         ("緊急度", case.urgency + ("（緊急対応の経路）" if case.urgent_path else "")),
         ("受付", (to_wareki(case.opened_on) if case.opened_on else "") + f"　{case.owner_agency}"),
-        ("同意", case.consent), ("相談したいこと", case.wishes)])
+        ("同意", case.consent), ("相談したいこと", case.wishes)]
+        + ([("来談者", "　".join(x for x in (case.visitor.name, f"（{case.visitor.relation}）",
+                                             case.visitor.phone) if x))] if case.visitor else []))
     rows = [[f, "、".join(items)] for f, items in case.worries_by_field]
     rows += [[label, text] for label, text in case.hearings]
     if case.assessment:

@@ -67,9 +67,15 @@ class CasePacket:
     notes: str = ""
     handoffs: list[HandoffLine] = field(default_factory=list)
     plan: PlanBlock | None = None
+    visitor: PersonInfo | None = None  # 来談者 when not the person (name, relation, contact)
 
     def people(self) -> list[PersonInfo]:
+        """The person and the household: the rows of the household table."""
         return [self.person, *self.household]
+
+    def everyone(self) -> list[PersonInfo]:
+        """Everyone named in the case, for redaction."""
+        return self.people() + ([self.visitor] if self.visitor else [])
 
 
 @dataclass

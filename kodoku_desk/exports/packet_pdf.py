@@ -135,6 +135,9 @@ def case_section(ts: Typesetter, part: PartPacket, case: CasePacket, number: int
                ("緊急度", case.urgency + ("（緊急対応の経路）" if case.urgent_path else "")),
                ("受付", (to_wareki(case.opened_on) if case.opened_on else "") + f"　{case.owner_agency}"),
                ("同意", case.consent)]
+    if case.visitor is not None:
+        v = case.visitor
+        summary.append(("来談者", "　".join(x for x in (v.name, f"（{v.relation}）", v.phone) if x)))
     story.append(ts.pairs(summary, f"{where} 概要"))
     if case.wishes:
         story.append(ts.pairs([("相談したいこと", case.wishes)], f"{where} 本人の希望"))

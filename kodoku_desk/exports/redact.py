@@ -170,7 +170,7 @@ def redact_packet(packet: Packet, part_ids: set[int] | None = None) -> Packet:
     """A redacted copy of the packet; `part_ids` limits redaction to those parts (others kept).
     Codes are assigned over ALL people of the packet so a person keeps one code everywhere."""
     out = copy.deepcopy(packet)
-    people = [p for part in out.parts for case in part.cases for p in case.people()]
+    people = [p for part in out.parts for case in part.cases for p in case.everyone()]
     redactor = Redactor(people)
     number = 0
     case_codes: dict[int, str] = {}
@@ -189,7 +189,7 @@ def redact_packet(packet: Packet, part_ids: set[int] | None = None) -> Packet:
 def _redact_case(case: CasePacket, r: Redactor, case_code: str) -> None:
     scrub: Callable[[str], str] = r.text
     case.case_no = case_code
-    for p in case.people():
+    for p in case.everyone():
         r.person(p)
     case.wishes, case.assessment, case.notes = scrub(case.wishes), scrub(case.assessment), \
         scrub(case.notes)

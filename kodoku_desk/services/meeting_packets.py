@@ -178,9 +178,13 @@ def case_packet(session: Session, case: Case, today: date) -> CasePacket:
                                 .order_by(HouseholdMember.id)).all()
     owner = session.get(Agency, case.owner_agency_id)
     consent, why = meeting_consent(session, case.id)
+    person = person_info(case.person, today)
+    mobile = str(answers.get("phone_mobile") or "")
+    if mobile:
+        person.phone = "／".join(x for x in (person.phone, f"携帯 {mobile}") if x)
     return CasePacket(
         case_id=case.id, case_no=case.case_no,
-        person=person_info(case.person, today),
+        person=person,
         household=[person_info(m.person, today, m.relation or "家族", m.flags) for m in household],
         urgency=case.urgency, urgent_path=case.urgent_path, fields=list(case.fields),
         opened_on=case.opened_at.date() if case.opened_at else None,
@@ -195,7 +199,18 @@ def case_packet(session: Session, case: Case, today: date) -> CasePacket:
         notes=case_facts.notes(answers),
         handoffs=handoff_lines(session, case.id),
         plan=plan_block(session, case, today),
+        visitor=_visitor(case.id, answers),
     )
+
+
+def _visitor(case_id: int, answers: dict) -> PersonInfo | None:
+    """来談者 (part A) when someone other than the person came: shown and redacted like a person."""
+    name = str(answers.get("visitor_name") or "").strip()
+    if not name:
+        return None
+    return PersonInfo(key=f"visitor{case_id}", name=name,
+                      relation=str(answers.get("visitor_relation") or "来談者"),
+                      phone=str(answers.get("visitor_contact") or ""))
 
 
 def handoff_lines(session: Session, case_id: int) -> list[HandoffLine]:
