@@ -47,8 +47,12 @@ def squeeze(text: str) -> str:
 
 def test_pdf_has_cover_agenda_and_cases_with_ipaex_embedded(world, out_dir):
     out = out_dir / "資料.pdf"
-    result = meeting_packets.export_packet(world.signed, world.session_id, "pdf", out)
+    steps: list[tuple[int, int]] = []
+    result = meeting_packets.export_packet(world.signed, world.session_id, "pdf", out,
+                                           progress=lambda d, t: steps.append((d, t)))
     assert result.copies == 3 and result.cases == 3 and not result.redacted
+    assert len(steps) > 3 and steps[-1][0] == steps[-1][1]
+    assert [d for d, _ in steps] == sorted(d for d, _ in steps)
     text = pdftext(out)
     flat = squeeze(text)
     for expected in ("秘・取扱注意", "6月合同会議", "令和7年6月10日", "写し番号", "配布先",
@@ -307,3 +311,62 @@ def test_disk_full_mid_write_is_a_sentence_and_leaves_nothing(world, tmp_path):
 def _assert_no_disclosures(signed) -> None:
     with signed.store.read() as s:
         assert s.scalar(select(func.count()).select_from(Disclosure)) == 0
+
+
+# --- sheet printouts (issue 3 item 5) ----------------------------------------------------------
+
+
+def test_blank_part_a_has_every_part_a_field_and_embedded_fonts(out_dir):
+    from kodoku_desk.services.sheet_print import print_blank_part_a
+    from kodoku_desk.services.template import load_template
+
+    out = out_dir / "blank.pdf"
+    print_blank_part_a(out)
+    flat = squeeze(pdftext(out))
+    template = load_template()
+    for section in template.part_sections("A"):
+        assert squeeze(section.label) in flat
+        for f in section.fields:
+            assert squeeze(f.label)[:12] in flat, f.label
+    assert "相談受付者記入" not in flat and "聞き取り" not in flat  # part B is not on it
+    assert "病気や健康" in flat and "年月日" in flat
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    assert "IPAexGothic" in fonts and " no " not in fonts
+
+
+def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sections(world,
+                                                                                     out_dir):
+    from kodoku_desk.models import Handoff, Sheet, Staff
+    from kodoku_desk.services.auth import Signed
+    from kodoku_desk.services.context import Actor
+    from kodoku_desk.services.sheet_print import print_sheet
+
+    signed = world.signed
+    with signed.store.read() as s:
+        sheet_id = s.scalar(select(Sheet.id).where(Sheet.case_id == world.cases["yamada"]))
+    out = out_dir / "sheet.pdf"
+    print_sheet(signed, sheet_id, out)
+    flat = squeeze(pdftext(out))
+    for expected in ("相談者記入", "相談受付者記入", "山田太郎", "やまだたろう", "昭和47年6月15日",
+                     "福山市東桜町3-5", "084-928-1234", "母は要介護2", "山田花子", "◎", "介護"):
+        assert expected in flat, expected
+
+    # A worker of the 包括 sees only the sections its hand-off shares (the test data: A, B).
+    with signed.store.write() as s:
+        s.add(Staff(login="houkatsu", display_name="包括 職員",
+                    agency_id=world.agencies["北部地域包括支援センター"], roles=["intake"]))
+        for h in s.scalars(select(Handoff).where(Handoff.case_id == world.cases["yamada"])):
+            h.share = ["wishes", "hearing_care"]
+    with signed.store.read() as s:
+        staff = s.scalar(select(Staff).where(Staff.login == "houkatsu"))
+        s.refresh(staff, ["agency"])
+        worker = Signed(signed.store, Actor.of(staff))
+    out2 = out_dir / "shared.pdf"
+    print_sheet(worker, sheet_id, out2)
+    flat = squeeze(pdftext(out2))
+    assert "母は要介護2" in flat and "母の山田花子の介護" in flat
+    assert "福山市東桜町" not in flat and "084-928-1234" not in flat and "山田花子83歳" not in flat
+    assert "この項目は共有されていません" in flat
+    with signed.store.read() as s:
+        prints = s.scalars(select(AuditEntry).where(AuditEntry.action == "print")).all()
+    assert [p.actor for p in prints] == ["admin", "houkatsu"]

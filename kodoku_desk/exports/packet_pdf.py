@@ -19,7 +19,13 @@ from kodoku_desk.exports.packet_model import (
     PersonInfo,
     PlanBlock,
 )
-from kodoku_desk.exports.pdf_common import ProgressFn, Typesetter, new_canvas, no_progress
+from kodoku_desk.exports.pdf_common import (
+    ProgressFn,
+    ProgressMark,
+    Typesetter,
+    new_canvas,
+    no_progress,
+)
 from kodoku_desk.services.dates import to_wareki
 
 
@@ -48,12 +54,20 @@ def render_pdf(packet: Packet, *, password: str | None = None, strict_glyphs: bo
     buffer = io.BytesIO()
     canv = new_canvas(buffer, title=packet.title, password=password)
     header = ts.fit(f"{packet.title}（{to_wareki(packet.held_on)}）", "会議名")
-    total = max(1, packet.case_count) + len(packet.copies)
-    done = 0
     bodies: dict[tuple[int, ...], list[str]] = {}
     for copy in packet.copies:
+        bodies.setdefault(tuple(copy.part_ids), [])
+    # Progress: one step per case laid out (once per distinct body) and one per copy placed.
+    total = sum(len(c) for c in _body_cases(packet, bodies)) + len(packet.copies) + 1
+    done = [0]
+
+    def step() -> None:
+        done[0] += 1
+        progress(min(done[0], total - 1), total)
+
+    for copy in packet.copies:
         key = tuple(copy.part_ids)
-        if key not in bodies:
+        if not bodies[key]:
             story = agenda(ts, packet, copy)
             for n, part in enumerate(packet.parts_for(copy)):
                 if n:
@@ -61,15 +75,18 @@ def render_pdf(packet: Packet, *, password: str | None = None, strict_glyphs: bo
                 story += part_section(ts, part)
                 for i, case in enumerate(part.cases, 1):
                     story += case_section(ts, part, case, i)
+                    story.append(ProgressMark(step))
             bodies[key] = canv.layout(story)
-            done += sum(len(p.cases) for p in packet.parts_for(copy))
         pages = canv.layout(cover(ts, packet, copy)) + bodies[key]
         canv.emit(pages, header, f"写し番号 {copy.number}", secret=True)
-        done += 1
-        progress(min(done, total - 1), total)
+        step()
     canv.finish()
     progress(total, total)
     return buffer.getvalue(), ts
+
+
+def _body_cases(packet: Packet, bodies: dict[tuple[int, ...], list[str]]) -> list[list]:
+    return [[c for p in packet.parts if p.part_id in key for c in p.cases] for key in bodies]
 
 
 def cover(ts: Typesetter, packet: Packet, copy: MemberCopy) -> list:

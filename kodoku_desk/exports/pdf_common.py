@@ -24,7 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from kodoku_desk.errors import UserError
 from kodoku_desk.paths import GOTHIC_TTF, MINCHO_TTF
@@ -195,6 +195,22 @@ class Typesetter:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]))
         return t
+
+
+class ProgressMark(Flowable):
+    """Zero-size flowable that reports progress when layout reaches it (and lets a cancel
+    raised by the callback stop the layout)."""
+
+    def __init__(self, report: Callable[[], None]) -> None:
+        super().__init__()
+        self.report = report
+        self.width = self.height = 0
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.report()
 
 
 def decorate(canv: rl_canvas.Canvas, header: str, right: str, secret: bool, page: int,
