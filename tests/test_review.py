@@ -552,3 +552,14 @@ def test_review_indexes_exist_after_migration(signed):
             "WHERE state IN ('送付','受理','対応中') GROUP BY to_agency_id")))
     assert "ix_handoffs_state_to_sent" in plan or "ix_handoffs_to_state" in plan
 
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    (date(2019, 4, 26), date(2019, 5, 10)),  # 2019 enthronement: ten days off
+    (date(2024, 12, 20), date(2025, 1, 10)),  # 年末年始 closure across the year boundary
+    (date(2025, 4, 25), date(2025, 5, 7)),  # Golden Week
+    (date(2023, 3, 1), date(2025, 6, 30)),  # several whole years
+    (date(2025, 5, 7), date(2025, 5, 7)),
+])
+def test_fast_business_day_count_agrees_with_the_dates_module(start, end):
+    assert review.count_business_days(start, end) == dates.business_days_between(start, end)

@@ -25,12 +25,13 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
-from kodoku_desk.services import dates
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.review import (
     _log,
     agency_names,
     block_names,
+    count_business_days,
+    is_business_day,
     is_reviewed,
     overdue_business_days,
     primary_field,
@@ -140,7 +141,7 @@ def business_days_back(today: date, n: int) -> date:
     waited at least `n` business days (dates.business_days_between counts days after sending)."""
     d, counted = today, 0
     while counted < n:
-        if dates.is_business_day(d):
+        if is_business_day(d):
             counted += 1
             if counted == n:
                 return d
@@ -171,28 +172,28 @@ def _case_nos(session: Session, case_ids: set[int]) -> dict[int, str]:
 
 
 def open_by_agency(session: Session, today: date) -> list[OpenByAgency]:
+    """Two index-only aggregates: 受理・対応中 counts, and the 送付 hand-offs with their waits."""
     names = agency_names(session)
+    in_progress = dict(session.execute(
+        select(Handoff.to_agency_id, func.count())
+        .where(Handoff.state.in_((ACKNOWLEDGED, ACCEPTED))).group_by(Handoff.to_agency_id)).all())
     cutoffs = {label: day_start(business_days_back(today, low)) for label, low in WAIT_BANDS}
-    sent = Handoff.state == SENT
-    cols = [func.sum(case((and_(sent, Handoff.sent_at < cutoffs[label]), 1), else_=0))
-            for label, _ in WAIT_BANDS]
-    q = (select(Handoff.to_agency_id,
-                func.sum(case((sent, 1), else_=0)),
-                func.sum(case((sent, 0), else_=1)),
-                func.min(case((sent, Handoff.sent_at), else_=None)),
-                *cols)
-         .where(Handoff.state.in_((SENT, ACKNOWLEDGED, ACCEPTED)))
-         .group_by(Handoff.to_agency_id))
+    at_least_cols = [func.sum(case((Handoff.sent_at < cutoffs[label], 1), else_=0))
+                     for label, _ in WAIT_BANDS]
+    q = (select(Handoff.to_agency_id, func.count(), func.min(Handoff.sent_at), *at_least_cols)
+         .where(Handoff.state == SENT).group_by(Handoff.to_agency_id))
+    waiting = {row[0]: row[1:] for row in session.execute(q)}
     out = []
-    for agency_id, waiting, in_progress, oldest, *at_least in session.execute(q):
+    for agency_id in set(in_progress) | set(waiting):
+        count, oldest, *at_least = waiting.get(agency_id, (0, None, *[0] * len(WAIT_BANDS)))
         # at_least[i] counts hand-offs that waited ≥ band i's lower bound; bands are differences.
         at_least = [int(x or 0) for x in at_least]
         bands = {label: at_least[i] - (at_least[i + 1] if i + 1 < len(at_least) else 0)
                  for i, (label, _) in enumerate(WAIT_BANDS)}
         oldest_dt = _as_datetime(oldest)
         out.append(OpenByAgency(
-            agency_id, names.get(agency_id, ""), int(waiting or 0), int(in_progress or 0), bands,
-            oldest_dt, dates.business_days_between(oldest_dt.date(), today) if oldest_dt else 0))
+            agency_id, names.get(agency_id, ""), int(count or 0), int(in_progress.get(agency_id, 0)),
+            bands, oldest_dt, count_business_days(oldest_dt.date(), today) if oldest_dt else 0))
     return sorted(out, key=lambda r: (-r.waiting, -r.in_progress, r.agency))
 
 
