@@ -32,6 +32,7 @@ from kodoku_desk.models import (
     Person,
     Plan,
     Sheet,
+    Staff,
 )
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_VITAL
 from kodoku_desk.services import admin, auth, dates, review, review_dashboard, stats
@@ -450,7 +451,7 @@ def test_disclosure_log_and_csv(signed, tmp_path):
         s.add_all([
             Disclosure(at=datetime(2025, 6, 2, 9), case_id=cid, actor_id=org.admin_id,
                        from_agency_id=org.agencies["福祉総務課"],
-                       to_agency_id=org.agencies["障がい福祉課"], sections=["partA", "health"],
+                       to_agency_id=org.agencies["障がい福祉課"], sections=["basic", "hearing_health"],
                        basis=BASIS_CONSENT, channel="handoff", handoff_id=h.id),
             Disclosure(at=datetime(2025, 6, 20, 14), case_id=cid, actor_id=org.admin_id,
                        recipient="支援会議 委員", sections=["summary"], basis="支援会議",
@@ -473,7 +474,8 @@ def test_disclosure_log_and_csv(signed, tmp_path):
     assert table[0][:3] == ["記録ID", "提供日時", "ケース番号"]
     assert len(table) == 4 and table[1][2] == "DS-1"
     assert table[1][9] == "'=命の危険"  # a formula-like cell is neutralised for Excel
-    assert table[2][7] == "summary" and table[3][7] == "partA・health"
+    assert table[2][7] == "summary"  # an unknown key stays readable as itself
+    assert table[3][7] == "ご本人について・聞き取り：健康・障がい"  # template section titles
 
 
 def test_access_log_filters_and_csv(signed, tmp_path):
@@ -563,3 +565,38 @@ def test_review_indexes_exist_after_migration(signed):
 ])
 def test_fast_business_day_count_agrees_with_the_dates_module(start, end):
     assert review.count_business_days(start, end) == dates.business_days_between(start, end)
+
+
+def test_figures_from_hand_offs_sent_and_answered_through_the_handoff_service(signed):
+    """The same figures when the data comes from services.handoffs (send with the consent gate,
+    return with a reason and an alternative), not from rows written by this test."""
+    from kodoku_desk.services import handoffs
+    from kodoku_desk.services.context import Actor
+
+    org = make_org(signed)
+    admin.create_staff(signed, "shogai", "障がい 次郎", "障がい福祉課", ["intake"], PW)
+    sent_at = datetime(2025, 6, 2, 10)
+    with signed.store.write() as s:
+        cid = add_case(s, org, "SV-1", datetime(2025, 6, 2, 9))
+        worker = Actor.of(s.scalars(select(Staff).where(Staff.login == "worker")).one())
+        receiver = Actor.of(s.scalars(select(Staff).where(Staff.login == "shogai")).one())
+        first = handoffs.send_in(s, worker, cid, handoffs.SendInput(
+            org.agencies["障がい福祉課"], "障がいの相談", share=["basic"], basis=BASIS_VITAL,
+            basis_reason="自傷の危険があり緊急"), at=sent_at)
+        handoffs.transition_in(s, receiver, first.id, "return", "手帳がなく対象外",
+                               "自立相談支援機関", at=sent_at + timedelta(days=1))
+        second = handoffs.send_in(s, worker, cid, handoffs.SendInput(
+            org.agencies["自立相談支援機関"], "生活の相談", share=["basic"], basis=BASIS_VITAL,
+            basis_reason="同上"), at=sent_at + timedelta(days=2))
+    board = review_dashboard.dashboard(signed, today=date(2025, 6, 30))
+    (ret,) = board.returned
+    assert (ret.handoff_id, ret.reason, ret.alternative) == (first.id, "手帳がなく対象外",
+                                                             "自立相談支援機関")
+    assert ret.returned_by == "障がい福祉課" and ret.next_handoff_id == second.id
+    assert {i.handoff_id for i in board.overrides} == {first.id, second.id}
+    assert [i.handoff_id for i in board.overdue] == [second.id]
+    rows, total = review.disclosure_log(signed, DisclosureFilter(case_id=cid))
+    assert total == 2 and {r.basis for r in rows} == {BASIS_VITAL}
+    assert rows[0].sections == ["ご本人について"]
+    events = review.case_timeline(signed, cid)
+    assert [e.to_state for e in events] == ["送付", "返送", "送付"]

@@ -466,6 +466,21 @@ class DisclosureRow:
 CHANNEL_LABELS = {"handoff": "つなぎ", "packet": "会議資料", "print": "印刷", "export": "出力"}
 
 
+@functools.lru_cache(maxsize=1)
+def _section_labels() -> dict[str, str]:
+    """Sheet section keys → their Japanese titles (current template), for readable logs."""
+    from kodoku_desk.services import template
+
+    try:
+        return dict(template.load_template().section_labels())
+    except (UserError, OSError, ValueError, KeyError):
+        return {}  # the log still shows the keys
+
+
+def section_label(key: str) -> str:
+    return _section_labels().get(key, key)
+
+
 def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT
                       ) -> tuple[list[DisclosureRow], int]:
     check_period(flt.date_from, flt.date_to)
@@ -493,7 +508,8 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
     rows = [DisclosureRow(
         id=d.id, at=d.at, case_id=d.case_id, case_no=case_no, actor=staff.get(d.actor_id, ""),
         from_agency=agencies.get(d.from_agency_id, ""), to_agency=agencies.get(d.to_agency_id, ""),
-        recipient=d.recipient, sections=list(d.sections or []), basis=d.basis,
+        recipient=d.recipient, sections=[section_label(k) for k in d.sections or []],
+        basis=d.basis,
         basis_reason=d.basis_reason, channel=CHANNEL_LABELS.get(d.channel, d.channel),
         handoff_id=d.handoff_id, copy_no=d.copy_no,
     ) for d, case_no in session.execute(q)]
