@@ -209,3 +209,49 @@ def test_demo_meetings_cover_every_kind_and_a_case_without_consent(tmp_path):
         assert {a.person_name for a in kinds["重層的支援会議"].agenda} == {"山田 太郎"}
     finally:
         signed.close()
+
+
+def test_second_decision_and_decision_on_running_plan_keep_the_lifecycle(world):
+    signed, cases = world.signed, world.cases
+    first = meetings.record_decision(signed, world.juso_part, cases["yamada"], "方針に合意")
+    again = meetings.record_decision(signed, world.juso_part, cases["yamada"], "役割を修正")
+    assert (first.plan_id, again.plan_version) == (again.plan_id, first.plan_version + 1)
+    plans.request_approval(signed, first.plan_id)
+    plans.approve(signed, first.plan_id)
+    plans.change_status(signed, first.plan_id, "実施中")
+    third = meetings.record_decision(signed, world.juso_part, cases["yamada"], "見直し",
+                                     next_review_on="R7.12.1")
+    view = plans.get_plan(signed, third.plan_id)
+    assert view.status == "合意" and view.approval == ""
+    assert [e.to_status for e in view.events if e.kind == "状態変更"][-3:] == ["評価", "会議提出", "合意"]
+
+
+def test_session_editing_and_access(world):
+    from kodoku_desk.errors import AccessDenied
+    from kodoku_desk.models import Staff
+    from kodoku_desk.services.auth import Signed
+    from kodoku_desk.services.context import Actor
+
+    signed = world.signed
+    meetings.update_session(signed, world.session_id, "6月 合同会議（変更）", "R7.6.11",
+                            start_time="14:00", place="会議室B")
+    part = meetings.add_part(signed, world.session_id, "地域協議会", "孤独・孤立")
+    view = meetings.get_session(signed, world.session_id)
+    assert view.title.endswith("（変更）") and view.held_on == date(2025, 6, 11)
+    assert [p.seq for p in view.parts] == [1, 2, 3]
+    meetings.remove_part(signed, part)
+    assert len(meetings.get_session(signed, world.session_id).parts) == 2
+    meetings.record_decision(signed, world.juso_part, world.cases["yamada"], "合意")
+    with pytest.raises(UserError, match="決定事項を記録した部"):
+        meetings.remove_part(signed, world.juso_part)
+    with signed.store.write() as s:
+        s.add(Staff(login="uke", display_name="受付 花", agency_id=signed.actor.agency_id,
+                    roles=["intake"]))
+    with signed.store.read() as s:
+        staff = s.scalar(select(Staff).where(Staff.login == "uke"))
+        s.refresh(staff, ["agency"])
+        intake = Signed(signed.store, Actor.of(staff))
+    with pytest.raises(AccessDenied):
+        meetings.list_sessions(intake)
+    with pytest.raises(AccessDenied):
+        meeting_packets.export_packet(intake, world.session_id, "pdf", "/tmp/never.pdf")

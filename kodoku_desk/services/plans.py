@@ -618,14 +618,29 @@ def ensure_plan(session: Session, actor: Actor, case_id: int) -> Plan:
     return plan
 
 
+def path_to(start: str, target: str) -> list[str]:
+    """The shortest chain of allowed steps from `start` to `target` (never through 中断/終結)."""
+    frontier, seen = [[start]], {start}
+    while frontier:
+        path = frontier.pop(0)
+        if path[-1] == target:
+            return path[1:]
+        for nxt in TRANSITIONS[path[-1]]:
+            if nxt not in seen and nxt not in ("中断", "終結"):
+                seen.add(nxt)
+                frontier.append(path + [nxt])
+    return []
+
+
 def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: dict,
                        note: str) -> PlanVersion:
     """Used by meetings.record_decision: the case's plan gets a new version with status 合意.
-    A case without a plan gets one drafted first; 案 and 評価 pass through 会議提出."""
+    A case without a plan gets one drafted first. The plan walks the lifecycle to 合意 through
+    the one transition function (e.g. 案 → 会議提出 → 合意, 実施中 → 評価 → 会議提出 → 合意),
+    each step recorded; a plan already 合意 just gets the new version."""
     plan = ensure_plan(session, actor, case_id)
-    if plan.status in ("案", "評価"):
-        _transition(session, actor, plan, "会議提出", note)
-    _transition(session, actor, plan, "合意", note)
+    for step in path_to(plan.status, "合意"):
+        _transition(session, actor, plan, step, note)
     data = dict(latest_version(session, plan.id).data)
     data.update(changes)
     version = _append_version(session, actor, plan, clean_data(data), note)
@@ -637,7 +652,7 @@ def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: di
 __all__ = [
     "PLAN_FIELDS", "TRANSITIONS", "PlanRow", "PlanView", "FieldChange", "add_evaluation",
     "agree_from_meeting", "approve", "change_status", "check_transition", "compare_with_previous",
-    "create_plan", "diff_data", "ensure_plan", "latest_version", "draft_data", "draft_for_case", "get_plan", "goals_of",
+    "create_plan", "diff_data", "ensure_plan", "latest_version", "path_to", "draft_data", "draft_for_case", "get_plan", "goals_of",
     "list_plans", "plan_for_case", "render_value", "request_approval", "return_plan",
     "save_version", "version_data",
 ]
