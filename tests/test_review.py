@@ -600,3 +600,19 @@ def test_figures_from_hand_offs_sent_and_answered_through_the_handoff_service(si
     assert rows[0].sections == ["ご本人について"]
     events = review.case_timeline(signed, cid)
     assert [e.to_state for e in events] == ["送付", "返送", "送付"]
+
+
+def test_access_log_by_case_number_answers_who_saw_this_case(signed):
+    from kodoku_desk.services.cases import get_case_for
+
+    org = make_org(signed)
+    with signed.store.write() as s:
+        seen = add_case(s, org, "AC-1", datetime(2025, 6, 1, 9))
+        other = add_case(s, org, "AC-2", datetime(2025, 6, 1, 9))
+    get_case_for(signed, seen)
+    get_case_for(signed, seen)
+    get_case_for(signed, other)
+    rows, total = review.access_log(signed, AccessFilter(case_no="AC-1"))
+    assert total == 2 and {(r.action_label, r.target_id) for r in rows} == {("ケース閲覧", str(seen))}
+    with pytest.raises(UserError, match="AC-9"):
+        review.access_log(signed, AccessFilter(case_no="AC-9"))

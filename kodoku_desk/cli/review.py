@@ -29,6 +29,7 @@ def register(sub) -> None:
     add_workspace_args(q)
     _period_args(q, required=False)
     q.add_argument("--actor", metavar="LOGIN", help="この職員の操作に限る")
+    q.add_argument("--case", metavar="CASE_NO", help="このケースについての記録に限る（閲覧・印刷など）")
     q.add_argument("--out", required=True, metavar="PATH")
     q.set_defaults(handler=cmd_audit_export)
 
@@ -74,7 +75,8 @@ def cmd_audit_export(args) -> int:
     signed = open_signed(args)
     try:
         n = review.export_access_log(
-            signed, review.AccessFilter(date_from=date_from, date_to=date_to, actor=args.actor),
+            signed, review.AccessFilter(date_from=date_from, date_to=date_to, actor=args.actor,
+                                        case_no=args.case),
             args.out)
     finally:
         signed.close()

@@ -551,6 +551,7 @@ class AccessFilter:
     actions: tuple[str, ...] = ()
     target_type: str | None = None
     target_id: str | None = None
+    case_no: str | None = None  # entries about this case (views, prints, exports …)
 
 
 @dataclass(frozen=True)
@@ -582,6 +583,11 @@ def query_access(session: Session, flt: AccessFilter, *, limit: int = DEFAULT_LI
         conds.append(AuditEntry.target_type == flt.target_type)
     if flt.target_id:
         conds.append(AuditEntry.target_id == str(flt.target_id).strip())
+    if flt.case_no and flt.case_no.strip():
+        case_id = session.scalar(select(Case.id).where(Case.case_no == flt.case_no.strip()))
+        if case_id is None:
+            raise UserError(f"ケース番号「{flt.case_no.strip()}」は見つかりません。", field="case_no")
+        conds += [AuditEntry.target_type == "case", AuditEntry.target_id == str(case_id)]
     base = select(AuditEntry).where(and_(true(), *conds))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     names = dict(session.execute(select(Staff.login, Staff.display_name)).all())

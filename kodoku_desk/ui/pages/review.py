@@ -277,6 +277,12 @@ class DashboardPage(ReviewPage):
         self._build_overrides_tab()
         self._build_plans_tab()
         self._build_charts_tab()
+        ctx.changes.changed.connect(self._changed_elsewhere)
+
+    def _changed_elsewhere(self, kind: str) -> None:
+        """Another screen sent, answered or approved something: refresh if we are on show."""
+        if kind in ("handoff", "case", "plan", "meeting") and self.isVisible():
+            self.refresh()
 
     @staticmethod
     def _tile(row: QHBoxLayout, label: str) -> QLabel:
@@ -448,7 +454,7 @@ class DashboardPage(ReviewPage):
 
         def done(_review_id) -> None:
             self.override_comment.clear()
-            self.ctx.changes.changed.emit("handoff")
+            self.ctx.changes.changed.emit("override_review")
             self.refresh()
             self.say(f"つなぎ #{handoff_id} を確認済みにしました。", ok=True)
 
@@ -680,7 +686,7 @@ class AccessLogPage(ReviewPage):
         self.actor = _combo([])
         self.category = _combo([(k, k) for k in ACCESS_CATEGORIES])
         self.target = QLineEdit()
-        self.target.setPlaceholderText("対象ID（ケースID など）")
+        self.target.setPlaceholderText("ケース番号 または 対象ID")
         for label, widget in (("日付", self.date_from), ("〜", self.date_to), ("職員", self.actor),
                               ("種類", self.category), ("対象", self.target)):
             row.addWidget(QLabel(label))
@@ -712,10 +718,12 @@ class AccessLogPage(ReviewPage):
         from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period
 
         category = self.category.currentData()
+        target = self.target.text().strip()
         flt = AccessFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
                            actor=self.actor.currentData(),
                            actions=ACCESS_CATEGORIES.get(category, ()) if category else (),
-                           target_id=self.target.text().strip() or None)
+                           target_id=target if target.isdigit() else None,
+                           case_no=target if target and not target.isdigit() else None)
         check_period(flt.date_from, flt.date_to)
         return flt
 
