@@ -98,7 +98,7 @@ def _case(doc: DocBuilder, case: CasePacket, number: int) -> None:
     doc.heading("世帯", 3)
     doc.table(["続柄", "氏名", "年齢", "生年月日", "状況"],
               [[m.relation, m.name, person_age(m), person_birth(m), "、".join(m.flags)]
-               for m in case.people()], [20, 40, 26, 40, 48])
+               for m in case.people()], [20, 36, 34, 38, 46])
     doc.heading("つなぎの履歴", 3)
     if case.handoffs:
         doc.table(["送付日", "送付元 → 送付先", "状態", "理由・依頼内容", "根拠", "最新の対応"],

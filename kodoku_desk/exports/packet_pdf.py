@@ -186,7 +186,7 @@ def _household(ts: Typesetter, case: CasePacket, where: str) -> list:
             for m in case.people()]
     return [KeepTogether([ts.raw("世帯", "h2"),
                           ts.table(["続柄", "氏名", "年齢", "生年月日", "状況"], rows,
-                                   [20, 40, 26, 40, 48], f"{where} 世帯",
+                                   [20, 36, 34, 38, 46], f"{where} 世帯",
                                    row_labels=[m.relation for m in case.people()])])]
 
 

@@ -50,6 +50,7 @@ from kodoku_desk.services.context import Actor, require
 from kodoku_desk.services.dates import age_on
 from kodoku_desk.services.meetings import (
     BASIS_ANONYMISED,
+    SECRECY_REDACTED,
     case_refusal,
     meeting_consent,
     member_label,
@@ -97,8 +98,11 @@ def collect_packet(session: Session, actor: Actor, session_id: int,
     for part in part_rows:
         rule = rule_for(part.kind)
         redacted = rule.redact_default if redact is None else redact
+        notice = rule.secrecy_notice
+        if redacted and rule.basis != BASIS_MEETING:
+            notice = SECRECY_REDACTED  # an anonymised case study: say so, not "personal data"
         pp = PartPacket(part.id, part.seq, part.kind, part.title, rule.legal_frame, rule.basis,
-                        rule.secrecy_notice, redacted)
+                        notice, redacted)
         items = session.scalars(select(AgendaItem).where(AgendaItem.part_id == part.id)
                                 .order_by(AgendaItem.seq, AgendaItem.id)).all()
         for item in items:
