@@ -1,6 +1,9 @@
 """SQLAlchemy 2 typed models, one module per aggregate. Import from here."""
 
-from kodoku_desk.models import indexes_review  # noqa: F401,E402 - review indexes (0003_review)
+from kodoku_desk.models import (  # noqa: F401 - per-domain indexes, declared for metadata
+    indexes_intake,  # 0004_intake
+    indexes_review,  # 0003_review
+)
 from kodoku_desk.models.audit import AuditEntry, Disclosure
 from kodoku_desk.models.base import Base, now
 from kodoku_desk.models.cases import (

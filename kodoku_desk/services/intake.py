@@ -409,12 +409,13 @@ def _keys(person: Person) -> None:
 def next_case_no(session: Session, year: int) -> str:
     """2025-000123: the year of receipt and a running number within it."""
     prefix = f"{year}-"
-    last = session.scalar(select(func.max(Case.case_no)).where(Case.case_no.like(prefix + "%")))
+    # A range on the unique index (LIKE would scan: SQLite's LIKE is case-insensitive).
+    in_year = (Case.case_no >= prefix) & (Case.case_no < f"{year}.")
+    last = session.scalar(select(func.max(Case.case_no)).where(in_year))
     try:
         n = int(last.split("-", 1)[1]) if last else 0
     except ValueError:
-        n = session.scalar(select(func.count()).select_from(Case)
-                           .where(Case.case_no.like(prefix + "%"))) or 0
+        n = session.scalar(select(func.count()).select_from(Case).where(in_year)) or 0
     return f"{prefix}{n + 1:06d}"
 
 
