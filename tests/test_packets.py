@@ -370,3 +370,27 @@ def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sect
     with signed.store.read() as s:
         prints = s.scalars(select(AuditEntry).where(AuditEntry.action == "print")).all()
     assert [p.actor for p in prints] == ["admin", "houkatsu"]
+
+
+def test_redactor_finds_names_in_every_spelling_and_keeps_ordinary_words():
+    from kodoku_desk.exports.packet_model import PersonInfo
+    from kodoku_desk.exports.redact import Redactor, age_band, code_name
+
+    taro = PersonInfo("p1", "山田 太郎", "やまだ たろう", birth_date=date(1972, 6, 15),
+                      address="福山市東桜町3-5", phone="084-928-1234")
+    hana = PersonInfo("p2", "山田 花子", "やまだ はなこ", birth_date=date(1943, 2, 3))
+    sho = PersonInfo("p3", "田中 翔", "たなか しょう")
+    r = Redactor([taro, hana, sho, taro])
+    assert r.codes == {"p1": "A氏", "p2": "B氏", "p3": "C氏"}
+    text = ("山田　太郎さんとヤマダ タロウ、やまだはなこ。山田さんは東桜町3-5に住む。翔くんが翔ぶ。"
+            "S47.6.15生。昭和18年2月3日生まれ。1999年1月2日生まれの人。電話０８４－９２８－１２３４。"
+            "本人は54歳、母は83歳。")
+    out = r.text(text)
+    for gone in ("山田", "太郎", "タロウ", "はなこ", "東桜町", "S47.6.15", "昭和18年2月3日",
+                 "1999年1月2日", "０８４", "54歳", "83歳"):
+        assert gone not in out, (gone, out)
+    assert out.startswith("A氏とA氏、B氏。（氏名非表示）さんは（住所非表示）")
+    assert "C氏が翔ぶ" in out  # a one-kanji given name only before an honorific
+    assert "50歳代" in out and "80歳代" in out
+    assert code_name(25) == "Z氏" and code_name(26) == "AA氏"
+    assert age_band(17) == "10歳代（18歳未満）" and age_band(5) == "10歳未満"
