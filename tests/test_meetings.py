@@ -255,3 +255,14 @@ def test_session_editing_and_access(world):
         meetings.list_sessions(intake)
     with pytest.raises(AccessDenied):
         meeting_packets.export_packet(intake, world.session_id, "pdf", "/tmp/never.pdf")
+
+
+def test_candidate_cases_for_the_picker_say_which_the_kind_accepts(world):
+    rows = meetings.candidate_cases(world.signed, world.juso_part)
+    by_no = {r.case_no: r for r in rows}
+    assert by_no["K-2025-0001"].on_agenda and by_no["K-2025-0001"].refusal == ""
+    assert "同意" in by_no["K-2025-0002"].refusal and not by_no["K-2025-0002"].on_agenda
+    assert [r.case_no for r in meetings.candidate_cases(world.signed, world.juso_part,
+                                                        "ｽｽﾞｷ")] == ["K-2025-0002"]
+    assert [r.case_no for r in meetings.candidate_cases(world.signed, world.shien_part,
+                                                        "090-3333")] == ["K-2025-0003"]

@@ -455,6 +455,49 @@ def can_add(signed: Signed, kind: str, case_ids: Sequence[int]) -> dict[int, str
                 for cid in case_ids}
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    case_id: int
+    case_no: str
+    person_name: str
+    fields: list[str]
+    multi_agency: bool
+    plan_status: str
+    on_agenda: bool
+    refusal: str  # "" when the part's kind accepts the case, else why not
+
+
+def candidate_cases(signed: Signed, part_id: int, query: str = "",
+                    limit: int = 100) -> list[CandidateRow]:
+    """Cases for the part's case picker, 多機関協働 cases first, each with the kind rule's answer.
+    The query matches case number, name, ふりがな or phone like the case search (width, kana and
+    spaces ignored)."""
+    from kodoku_desk.services.cases import visible_query
+    from kodoku_desk.services.text import phone_key, search_key
+
+    actor = signed.actor
+    require(actor.is_coordinator, "議題の追加")
+    with signed.store.read() as s:
+        part = _part(s, part_id)
+        q = visible_query(actor).where(Case.status == "open")
+        key = search_key(query)
+        if key:
+            digits = phone_key(query)
+            like = Case.search_text.like(f"%{key}%")
+            q = q.where(like | Case.search_text.like(f"%{digits}%")) if len(digits) >= 4 \
+                else q.where(like)
+        q = q.order_by(Case.multi_agency.desc(), Case.opened_at.desc()).limit(limit)
+        on_agenda = set(s.scalars(select(AgendaItem.case_id).where(AgendaItem.part_id == part_id)))
+        rows = []
+        for case in s.scalars(q):
+            plan = plans.plan_for_case(s, case.id)
+            rows.append(CandidateRow(case.id, case.case_no, case.person.name, list(case.fields),
+                                     case.multi_agency, plan.status if plan else "",
+                                     case.id in on_agenda,
+                                     case_refusal(s, part.kind, case) or ""))
+        return rows
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -605,7 +648,7 @@ def actor_label(actor: Actor) -> str:
 
 
 __all__ = [
-    "KIND_RULES", "KindRule", "MemberSpec", "SessionView", "PartView", "AgendaRow", "SessionRow",
+    "KIND_RULES", "CandidateRow", "KindRule", "MemberSpec", "candidate_cases", "SessionView", "PartView", "AgendaRow", "SessionRow",
     "DecisionRow", "add_case", "add_part", "can_add", "case_refusal", "create_session",
     "decisions_for", "get_session", "list_sessions", "meeting_consent", "record_decision",
     "remove_case", "remove_part", "rule_for", "set_members", "update_session",
