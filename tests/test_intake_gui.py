@@ -288,3 +288,44 @@ def test_self_entry_shows_only_part_a_and_needs_the_password(page, ctx, qtbot, t
     with ctx.signed.store.read() as s:
         actions = list(s.scalars(select(AuditEntry.action)))
     assert "unlock_failed" in actions and "unlock" in actions
+
+
+def test_attachments_and_printing(page, ctx, qtbot, tmp_path):
+    import subprocess
+
+    good = tmp_path / "記入済みA票.png"
+    good.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    fake = tmp_path / "偽物.pdf"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    type_into(page, "name", "福山 トメ")
+    page.worries_editor().checks["介護"].click()
+    page.add_attachment_path(str(fake))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    wait_runner(qtbot, ctx.runner)
+    assert page.saved is None and "名前と中身の種類が合いません" in page.attachment_error.text()
+    page.attachment_list.clear()
+    page.add_attachment_path(str(good))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    wait_runner(qtbot, ctx.runner)
+    assert page.saved is not None
+    from kodoku_desk.models import Attachment
+    with ctx.signed.store.read() as s:
+        (att,) = s.scalars(select(Attachment))
+        assert att.filename == "記入済みA票.png" and att.sheet_id == page.saved.sheet_id
+    assert page.print_button.isVisible()
+    out = tmp_path / "sheet.pdf"
+    page.print_saved_sheet(str(out))
+    wait_runner(qtbot, ctx.runner)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "福山 トメ" in text and "介護" in text
+    blank = tmp_path / "blank.pdf"
+    page.print_blank(str(blank))
+    wait_runner(qtbot, ctx.runner)
+    assert "相談者記入" in subprocess.run(["pdftotext", str(blank), "-"], capture_output=True,
+                                          text=True).stdout
+    assert "PDF を作成しました" in page.status.text()
+
+
+def test_receiver_label_names_agency_and_worker(page):
+    label = page.form.groups["reception"].findChild(type(page.status), "receiver")
+    assert "北部地域包括支援センター" in label.text() and "職員01" in label.text()

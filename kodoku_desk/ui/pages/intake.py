@@ -260,6 +260,10 @@ class IntakePage(Page):
         self.self_entry_button = QPushButton("本人記入モード（大きな文字）")
         self.self_entry_button.clicked.connect(self.open_self_entry)
         head.addWidget(self.self_entry_button)
+        blank = QPushButton("空欄の A 票を印刷…")
+        blank.setToolTip("相談者が紙に記入するための A 票（PDF）")
+        blank.clicked.connect(self.choose_blank_print)
+        head.addWidget(blank)
         new = QPushButton("新しい受付")
         new.clicked.connect(self.reset)
         head.addWidget(new)
@@ -287,6 +291,7 @@ class IntakePage(Page):
         self.body_layout.addWidget(self.form)
         self.body_layout.addWidget(self._routing_box())
         self.body_layout.addWidget(self._handoff_box())
+        self.body_layout.addWidget(self._attachment_box())
         scroll.setWidget(body)
         self.scroll = scroll
         outer.addWidget(scroll, 1)
@@ -300,6 +305,10 @@ class IntakePage(Page):
         self.open_case_button.hide()
         self.open_case_button.clicked.connect(lambda: self.saved and self.ctx.open_case(self.saved.case_id))
         bottom.addWidget(self.open_case_button)
+        self.print_button = QPushButton("このシートを印刷…")
+        self.print_button.hide()
+        self.print_button.clicked.connect(self.choose_sheet_print)
+        bottom.addWidget(self.print_button)
         self.save_button = QPushButton("保存してつなぎを送付")
         self.save_button.setObjectName("save")
         self.save_button.setStyleSheet("font-weight: bold; padding: 6px 18px;")
@@ -405,6 +414,79 @@ class IntakePage(Page):
         layout.addLayout(row)
         return box
 
+    def _attachment_box(self) -> QGroupBox:
+        box = QGroupBox("添付（記入済みの用紙などのスキャン: PDF・PNG・JPEG、20 MB まで。暗号化して保存）")
+        layout = QHBoxLayout(box)
+        self.attachment_list = QListWidget()
+        self.attachment_list.setMaximumHeight(70)
+        layout.addWidget(self.attachment_list, 1)
+        buttons = QVBoxLayout()
+        add = QPushButton("ファイルを追加…")
+        add.clicked.connect(self.choose_attachment)
+        remove = QPushButton("選んだ添付を外す")
+        remove.clicked.connect(lambda: self.attachment_list.takeItem(self.attachment_list.currentRow()))
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        layout.addLayout(buttons)
+        self.attachment_error = QLabel()
+        self.attachment_error.setStyleSheet(ERROR_STYLE)
+        self.attachment_error.hide()
+        buttons.addWidget(self.attachment_error)
+        return box
+
+    def choose_attachment(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "添付するファイル", "",
+                                              "スキャン (*.pdf *.png *.jpg *.jpeg)")
+        if path:
+            self.add_attachment_path(path)
+
+    def add_attachment_path(self, path: str) -> None:
+        from pathlib import Path
+
+        item = QListWidgetItem(Path(path).name)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        self.attachment_list.addItem(item)
+
+    def attachment_paths(self) -> list[str]:
+        return [self.attachment_list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.attachment_list.count())]
+
+    # -- printing (services.sheet_print; files only where the user chose)
+
+    def choose_blank_print(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "空欄の A 票", "A票_空欄.pdf", "PDF (*.pdf)")
+        if path:
+            self.print_blank(path)
+
+    def print_blank(self, path: str) -> None:
+        from kodoku_desk.services.sheet_print import print_blank_part_a
+
+        signed = self.ctx.signed
+        # With a progress label the runner passes a progress callback.
+        self.ctx.runner.run(lambda _progress: print_blank_part_a(path, signed=signed),
+                            lambda r: self._printed(r.path), self._show_failure, parent=self,
+                            progress_label="A 票を作成しています…")
+
+    def choose_sheet_print(self) -> None:
+        if self.saved is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "シートの印刷", f"シート_{self.saved.case_no}.pdf",
+                                              "PDF (*.pdf)")
+        if path:
+            self.print_saved_sheet(path)
+
+    def print_saved_sheet(self, path: str) -> None:
+        from kodoku_desk.services.sheet_print import print_sheet
+
+        signed, sheet_id = self.ctx.signed, self.saved.sheet_id
+        self.ctx.runner.run(lambda progress: print_sheet(signed, sheet_id, path, progress),
+                            lambda r: self._printed(r.path), self._show_failure, parent=self,
+                            progress_label="シートを作成しています…")
+
+    def _printed(self, path) -> None:
+        self.status.setText(f"PDF を作成しました: {path}")
+        self.status.setStyleSheet("color: #1f6f43; font-weight: bold;")
+
     def _wire_form(self) -> None:
         self.worries_editor().changed.connect(self.update_routing)
         self.household_editor().changed.connect(self.update_routing)
@@ -440,6 +522,7 @@ class IntakePage(Page):
 
     def _org_loaded(self, org: OrgData) -> None:
         self.org = org
+        self._show_receiver()
         self.consent_editor().set_agencies(org.agencies)
         for block_id, name in org.blocks:
             self.block.addItem(name, block_id)
@@ -461,6 +544,18 @@ class IntakePage(Page):
             self.part_label.setStyleSheet(f"color: white; background: {colour}; padding: 3px 10px;"
                                           " font-weight: bold; border-radius: 4px;")
             self.part_label.setProperty("current_part", part)
+
+    def _show_receiver(self) -> None:
+        """受付機関・受付者 come from the signed-in worker; shown in the 受付 section."""
+        group = self.form.groups.get("reception")
+        if group is None:
+            return
+        actor = self.ctx.signed.actor
+        label = QLabel(f"受付機関: {actor.agency_name or '（所属なし）'}　受付者: {actor.display_name}"
+                       "（受付日を空けると今日の日付で記録します）")
+        label.setObjectName("receiver")
+        grid = group.layout()
+        grid.addWidget(label, grid.rowCount(), 0, 1, 2)
 
     # -- person search and duplicates
 
@@ -723,14 +818,17 @@ class IntakePage(Page):
             self.show_error(err)
             return
         consent_file = self.consent_file if data.consent is not None else None
+        scans = self.attachment_paths()
         signed = self.ctx.signed
 
         def work() -> intake.SavedIntake:
-            if consent_file:
-                from kodoku_desk.services.attachments import AttachmentInput, read_file
+            from kodoku_desk.services.attachments import AttachmentInput, read_file
 
+            # Files are read here, off the GUI thread, and go straight into the encrypted db.
+            if consent_file:
                 item = read_file(consent_file)
                 data.consent_attachment = AttachmentInput(item.filename, item.data, "consent")
+            data.attachments = [read_file(p) for p in scans]
             return intake.save_intake(signed, data)
 
         self.save_button.setEnabled(False)
@@ -745,6 +843,7 @@ class IntakePage(Page):
         self.status.setText(f"保存しました。ケース番号 {saved.case_no}{flags}。{sent}")
         self.status.setStyleSheet("color: #1f6f43; font-weight: bold;")
         self.open_case_button.show()
+        self.print_button.show()
         self.ctx.changes.changed.emit("case")
         if saved.handoff_ids:
             self.ctx.changes.changed.emit("handoff")
@@ -762,6 +861,7 @@ class IntakePage(Page):
         for row in self.handoff_rows:
             row.error.hide()
         self.routing_error.hide()
+        self.attachment_error.hide()
         self.status.setStyleSheet("")
 
     def show_error(self, exc: BaseException) -> None:
@@ -788,6 +888,10 @@ class IntakePage(Page):
             self.routing_error.setText(message)
             self.routing_error.show()
             return self.routing_error
+        if field == "attachment":
+            self.attachment_error.setText(message)
+            self.attachment_error.show()
+            return self.attachment_error
         if field.startswith("consent"):
             editor = self.consent_editor()
             editor.show_error(message)
@@ -816,10 +920,13 @@ class IntakePage(Page):
         self.status.clear()
         self.status.setStyleSheet("")
         self.open_case_button.hide()
+        self.print_button.hide()
+        self.attachment_list.clear()
         self.save_button.setEnabled(True)
         self._wire_form()
         if self.org is not None:
             self.consent_editor().set_agencies(self.org.agencies)
+            self._show_receiver()
         self.update_routing()
 
     # -- self-entry
