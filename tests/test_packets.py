@@ -371,6 +371,26 @@ def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sect
         prints = s.scalars(select(AuditEntry).where(AuditEntry.action == "print")).all()
     assert [p.actor for p in prints] == ["admin", "houkatsu"]
 
+    # An agency the case was never handed to is refused, and the refusal is logged.
+    from kodoku_desk.errors import AccessDenied
+
+    with signed.store.write() as s:
+        s.add(Staff(login="tanin", display_name="他機関 職員", agency_id=world.agencies["健康推進課「ふきのとう」"],
+                    roles=["intake"]))
+        for h in s.scalars(select(Handoff).where(Handoff.to_agency_id
+                                                 == world.agencies["健康推進課「ふきのとう」"])):
+            h.to_agency_id = world.agencies["北部地域包括支援センター"]
+    with signed.store.read() as s:
+        staff = s.scalar(select(Staff).where(Staff.login == "tanin"))
+        s.refresh(staff, ["agency"])
+        other = Signed(signed.store, Actor.of(staff))
+    with pytest.raises(AccessDenied):
+        print_sheet(other, sheet_id, out_dir / "no.pdf")
+    assert not (out_dir / "no.pdf").exists()
+    with signed.store.read() as s:
+        denied = s.scalar(select(AuditEntry).where(AuditEntry.action == "access_denied"))
+    assert denied is not None and denied.actor == "tanin"
+
 
 def test_redactor_finds_names_in_every_spelling_and_keeps_ordinary_words():
     from kodoku_desk.exports.packet_model import PersonInfo

@@ -1,4 +1,5 @@
-"""CLI commands for the meetings domain: `meeting list`, `meeting minutes`, `packet`."""
+"""CLI commands for the meetings domain: `meeting list`, `meeting minutes`, `packet`, and the
+sheet printouts `sheet blank` / `sheet print`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ def register(sub) -> None:
                    help="PDF を開くパスワードを読む環境変数の名前")
     p.add_argument("--out", required=True, metavar="PATH", help="出力先のファイル")
     p.set_defaults(handler=cmd_packet)
+
+    p = sub.add_parser("sheet", help="「つながる」シートの印刷（PDF）")
+    ssub = p.add_subparsers(dest="sheet_cmd", required=True)
+    q = ssub.add_parser("blank", help="相談者が紙に書く白紙の相談者記入欄（A4）")
+    q.add_argument("--version", metavar="V", help="シート様式の版（省略時は現行）")
+    q.add_argument("--out", required=True, metavar="PATH")
+    q.set_defaults(handler=cmd_sheet_blank)
+    q = ssub.add_parser("print", help="保存されたシートを印刷（共有された項目のみ）")
+    add_workspace_args(q)
+    q.add_argument("--sheet", required=True, type=int, metavar="ID")
+    q.add_argument("--out", required=True, metavar="PATH")
+    q.set_defaults(handler=cmd_sheet_print)
 
 
 def cmd_meeting_list(args) -> int:
@@ -77,8 +90,7 @@ def cmd_packet(args) -> int:
                                                redact=args.redact, password=password)
     finally:
         signed.close()
-    for sentence in result.missing_glyphs:
-        sys.stderr.write(f"注意: {sentence}\n")
+    _report_glyphs(result.missing_glyphs)
     print(f"{result.path} に出力しました（写し {result.copies} 部、議題 {result.cases} 件"
           f"{'、匿名化あり' if result.redacted else ''}{'、パスワード付き' if password else ''}）。"
           f"提供記録 {result.disclosures} 件を記録しました。")
@@ -95,4 +107,33 @@ def cmd_minutes(args) -> int:
     finally:
         signed.close()
     print(f"{path} に議事録を出力しました。")
+    return 0
+
+
+def _report_glyphs(sentences: list[str]) -> None:
+    for sentence in sentences:
+        sys.stderr.write(f"注意: {sentence}\n")
+
+
+def cmd_sheet_blank(args) -> int:
+    from kodoku_desk.services.sheet_print import print_blank_part_a
+
+    result = print_blank_part_a(args.out, args.version)
+    _report_glyphs(result.missing_glyphs)
+    print(f"{result.path} に白紙の相談者記入欄を出力しました。")
+    return 0
+
+
+def cmd_sheet_print(args) -> int:
+    from kodoku_desk.services import meeting_packets
+    from kodoku_desk.services.sheet_print import print_sheet
+
+    meeting_packets.check_out_path(args.out, "pdf")
+    signed = open_signed(args)
+    try:
+        result = print_sheet(signed, args.sheet, args.out)
+    finally:
+        signed.close()
+    _report_glyphs(result.missing_glyphs)
+    print(f"{result.path} にシートを出力しました。")
     return 0

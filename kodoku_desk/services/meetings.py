@@ -39,7 +39,6 @@ from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.models.plans import MEETING_KINDS
 from kodoku_desk.services import audit, plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import check_visible
 from kodoku_desk.services.context import Actor, require
 from kodoku_desk.services.dates import parse_date, to_wareki
 
@@ -412,7 +411,7 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
     require(actor.is_coordinator, "議題の追加")
     with signed.store.write() as s:
         part = _part(s, part_id)
-        check_visible(s, actor, case_id)
+        plans.checked_visible(s, actor, case_id)
         case = s.get(Case, case_id)
         try:
             check_case_for_part(s, part, case, case_id)
@@ -593,7 +592,7 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
         if not s.scalar(select(AgendaItem.id).where(AgendaItem.part_id == part_id,
                                                     AgendaItem.case_id == case_id)):
             raise UserError(f"ケース {case_id} はこの部の議題にありません。", field="case")
-        check_visible(s, actor, case_id)
+        plans.checked_visible(s, actor, case_id)
         case = s.get(Case, case_id)
         why = case_refusal(s, part.kind, case, case_id=case_id)
         if why:

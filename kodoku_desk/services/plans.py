@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.errors import UserError
+from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import (
     Agency,
     Case,
@@ -356,8 +356,18 @@ def _load_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise UserError(f"支援プラン {plan_id} は見つかりません。")
-    check_visible(session, actor, plan.case_id)
+    checked_visible(session, actor, plan.case_id)
     return plan
+
+
+def checked_visible(session: Session, actor: Actor, case_id: int) -> None:
+    """check_visible inside a write() unit of work, keeping the logged refusal (the unit of
+    work would otherwise roll it back with everything else)."""
+    try:
+        check_visible(session, actor, case_id)
+    except AccessDenied:
+        session.commit()
+        raise
 
 
 # ----------------------------------------------------------------------------- use cases
@@ -374,7 +384,7 @@ def create_plan(signed: Signed, case_id: int, data: dict | None = None, note: st
 
 def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | None = None,
                    note: str = "") -> int:
-    check_visible(session, actor, case_id)
+    checked_visible(session, actor, case_id)
     case = session.get(Case, case_id)
     content = clean_data(data if data is not None else draft_data(session, case))
     plan = Plan(case_id=case_id, status="案", created_by=actor.staff_id)
@@ -390,7 +400,7 @@ def draft_for_case(signed: Signed, case_id: int) -> dict:
     """The draft content a new plan would start with (nothing saved; the view is audited)."""
     require(signed.actor.is_coordinator, "支援プランの作成")
     with signed.store.write() as s:
-        check_visible(s, signed.actor, case_id)
+        checked_visible(s, signed.actor, case_id)
         audit.record(s, signed.actor, "view_case", "case", case_id, {"purpose": "plan_draft"})
         return clean_data(draft_data(s, s.get(Case, case_id)))
 
@@ -585,9 +595,10 @@ def plan_view(session: Session, plan: Plan) -> PlanView:
 
 def version_data(signed: Signed, plan_id: int, version: int) -> dict:
     require(signed.actor.is_coordinator, "支援プランの閲覧")
-    with signed.store.read() as s:
+    with signed.store.write() as s:
         _load_plan(s, signed.actor, plan_id)
         row = _version(s, plan_id, version)
+        audit.record(s, signed.actor, "view_plan", "plan", plan_id, {"version": version})
         return dict(row.data)
 
 
@@ -602,8 +613,9 @@ def _version(session: Session, plan_id: int, version: int) -> PlanVersion:
 def compare_with_previous(signed: Signed, plan_id: int, version: int) -> list[FieldChange]:
     """What changed in `version` compared with the version before it (version 1: everything)."""
     require(signed.actor.is_coordinator, "支援プランの閲覧")
-    with signed.store.read() as s:
+    with signed.store.write() as s:
         _load_plan(s, signed.actor, plan_id)
+        audit.record(s, signed.actor, "view_plan", "plan", plan_id, {"compare": version})
         current = _version(s, plan_id, version)
         previous = _version(s, plan_id, version - 1).data if version > 1 else {}
         return diff_data(previous, current.data)

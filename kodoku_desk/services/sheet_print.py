@@ -17,12 +17,12 @@ from kodoku_desk.exports.sheet_pdf import FilledSheet, render_blank_part_a, rend
 from kodoku_desk.models import Agency, Case, HouseholdMember, Sheet, Staff
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import check_visible
 from kodoku_desk.services.consent import consents_for_case, describe_scope
 from kodoku_desk.services.context import Actor
 from kodoku_desk.services.dates import age_on, to_wareki
 from kodoku_desk.services.handoffs import visible_sheet
 from kodoku_desk.services.meeting_packets import check_out_path, write_recorded
+from kodoku_desk.services.plans import checked_visible
 from kodoku_desk.services.template import SheetTemplate, load_template
 from kodoku_desk.store.files import atomic_output
 
@@ -119,11 +119,11 @@ def print_sheet(signed: Signed, sheet_id: int, out: Path | str,
     """A saved sheet (parts A and B) as A4 PDF, limited to what the actor may see."""
     actor = signed.actor
     path = check_out_path(out, "pdf")
-    with signed.store.read() as s:
+    with signed.store.write() as s:  # a refusal is logged (and kept)
         sheet = s.get(Sheet, sheet_id)
         if sheet is None:
             raise UserError(f"シート {sheet_id} は見つかりません。")
-        check_visible(s, actor, sheet.case_id)
+        checked_visible(s, actor, sheet.case_id)
         template = load_template(sheet.template_version)
         data_in = filled_sheet(s, actor, sheet, template)
         case_id = sheet.case_id
