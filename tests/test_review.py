@@ -616,3 +616,17 @@ def test_access_log_by_case_number_answers_who_saw_this_case(signed):
     assert total == 2 and {(r.action_label, r.target_id) for r in rows} == {("ケース閲覧", str(seen))}
     with pytest.raises(UserError, match="AC-9"):
         review.access_log(signed, AccessFilter(case_no="AC-9"))
+
+
+def test_handoff_log_exports_stream_csv_and_cap_pdf(signed, tmp_path, monkeypatch):
+    org = make_org(signed)
+    made, _ = _random_world(signed, org, seed=2, n_cases=30)
+    out = tmp_path / "all.csv"
+    assert review.export_handoff_log(signed, HandoffFilter(), out, "csv", today=TODAY) == len(made)
+    table = _read_csv(out)
+    assert table[0] == review.HANDOFF_CSV_HEADER and len(table) == len(made) + 1
+    assert {int(r[0]) for r in table[1:]} == {m.id for m in made}
+    monkeypatch.setattr(review, "PDF_LIMIT", 3)
+    with pytest.raises(UserError, match="PDF は 3 件まで"):
+        review.export_handoff_log(signed, HandoffFilter(), tmp_path / "big.pdf", "pdf")
+    assert not (tmp_path / "big.pdf").exists()

@@ -23,20 +23,31 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def _encode(rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    return buffer.getvalue().encode("utf-8")
 
 
-def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    """All or nothing: the file appears only when complete (temp file in the target folder,
-    then rename); an unwritable folder raises WorkspaceError with a sentence."""
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    return "\ufeff".encode() + _encode([header]) + _encode(rows)
+
+
+def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[object]],
+              chunk: int = 2000) -> Path:
+    """Streams `rows` (any iterable, e.g. a database cursor) into the file, all or nothing:
+    the file appears only when complete (temp file in the target folder, then rename); an
+    unwritable folder raises WorkspaceError with a sentence before any row is read."""
     path = Path(path)
-    data = csv_bytes(header, rows)
     with atomic_output(path) as fh:
-        fh.write(data)
+        fh.write("\ufeff".encode() + _encode([header]))
+        batch: list[Sequence[object]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                fh.write(_encode(batch))
+                batch.clear()
+        fh.write(_encode(batch))
     return path

@@ -7,6 +7,7 @@ Dashboard figures live in services.review_dashboard, the period report in servic
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from kodoku_desk.services.review_sql import day_start
 
 DEFAULT_LIMIT = 1000
 EXPORT_LIMIT = 1_000_000
+PDF_LIMIT = 5000  # a printed log longer than ~150 pages helps nobody; CSV takes any size
 
 REVIEW_ACTION_LABELS = {
     "view_dashboard": "ダッシュボード閲覧",
@@ -235,7 +237,8 @@ def _returned_ids():
 
 
 def _filtered(session: Session, flt: HandoffFilter, today: date) -> Select:
-    q = select(Handoff, Case.case_no, Case.block_id).join(Case, Case.id == Handoff.case_id)
+    # Columns, not entities: a full export streams without filling the session's identity map.
+    q = select(*_LOG_COLUMNS, Case.case_no, Case.block_id).join(Case, Case.id == Handoff.case_id)
     conds = [Case.deleted.is_(False)]
     if flt.from_agency_id:
         conds.append(Handoff.from_agency_id == flt.from_agency_id)
@@ -316,30 +319,60 @@ def _chunks(items: list[int], size: int):
         yield items[i:i + size]
 
 
-def query_handoffs(session: Session, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
-                   today: date | None = None) -> HandoffLog:
-    """The log itself, in one read session (no access check: callers check first)."""
-    validate_filter(flt)
-    today = today or date.today()
-    base = _filtered(session, flt, today)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    result = session.execute(base.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit))
-    fetched = result.all()
-    agencies, blocks = agency_names(session), block_names(session)
-    returns = _return_events(session, [h.id for h, _, _ in fetched if h.state == RETURNED])
+_LOG_COLUMNS = (Handoff.id, Handoff.case_id, Handoff.sent_at, Handoff.from_agency_id,
+                Handoff.to_agency_id, Handoff.state, Handoff.due_on, Handoff.acknowledged_at,
+                Handoff.closed_at, Handoff.basis, Handoff.consent_override)
+
+
+def _to_rows(session: Session, fetched, today: date, agencies: dict[int, str],
+             blocks: dict[int, str]) -> list[HandoffRow]:
+    returns = _return_events(session, [r.id for r in fetched if r.state == RETURNED])
     rows = []
-    for h, case_no, block_id in fetched:
-        ret = returns.get(h.id)
+    for r in fetched:
+        ret = returns.get(r.id)
         rows.append(HandoffRow(
-            id=h.id, case_id=h.case_id, case_no=case_no, block=blocks.get(block_id, ""),
-            sent_at=h.sent_at, from_agency=agencies.get(h.from_agency_id, ""),
-            to_agency=agencies.get(h.to_agency_id, ""), state=h.state, due_on=h.due_on,
-            acknowledged_at=h.acknowledged_at, closed_at=h.closed_at, basis=h.basis,
-            consent_override=h.consent_override,
-            overdue_days=overdue_business_days(h.due_on, today) if h.state == SENT else 0,
+            id=r.id, case_id=r.case_id, case_no=r.case_no, block=blocks.get(r.block_id, ""),
+            sent_at=r.sent_at, from_agency=agencies.get(r.from_agency_id, ""),
+            to_agency=agencies.get(r.to_agency_id, ""), state=r.state, due_on=r.due_on,
+            acknowledged_at=r.acknowledged_at, closed_at=r.closed_at, basis=r.basis,
+            consent_override=r.consent_override,
+            overdue_days=overdue_business_days(r.due_on, today) if r.state == SENT else 0,
             return_reason=ret.note if ret else "", return_alternative=ret.alternative if ret else "",
         ))
-    return HandoffLog(rows, int(total or 0), flt.describe(agencies, blocks))
+    return rows
+
+
+def _ordered(base: Select) -> Select:
+    return base.order_by(Handoff.sent_at.desc(), Handoff.id.desc())
+
+
+def count_handoffs(session: Session, flt: HandoffFilter, today: date | None = None) -> int:
+    validate_filter(flt)
+    base = _filtered(session, flt, today or date.today())
+    return int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+
+
+def query_handoffs(session: Session, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
+                   today: date | None = None) -> HandoffLog:
+    """The log itself, newest first, cut at `limit` (no access check: callers check first)."""
+    today = today or date.today()
+    total = count_handoffs(session, flt, today)
+    fetched = session.execute(_ordered(_filtered(session, flt, today)).limit(limit)).all()
+    agencies, blocks = agency_names(session), block_names(session)
+    rows = _to_rows(session, fetched, today, agencies, blocks)
+    return HandoffLog(rows, total, flt.describe(agencies, blocks))
+
+
+def iter_handoffs(session: Session, flt: HandoffFilter, today: date | None = None,
+                  chunk: int = 2000) -> Iterator[HandoffRow]:
+    """Every matching hand-off, newest first, fetched in chunks (for exports of any size)."""
+    validate_filter(flt)
+    today = today or date.today()
+    agencies, blocks = agency_names(session), block_names(session)
+    result = session.execute(_ordered(_filtered(session, flt, today))
+                             .execution_options(yield_per=chunk))
+    for part in result.partitions():
+        yield from _to_rows(session, part, today, agencies, blocks)
 
 
 def handoff_log(signed: Signed, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
@@ -631,30 +664,40 @@ def _dt(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def handoff_csv_rows(rows: list[HandoffRow]) -> list[list]:
-    return [[r.id, r.case_no, r.block, _dt(r.sent_at), r.from_agency, r.to_agency, r.state,
-             r.due_on.isoformat(), _dt(r.acknowledged_at), _dt(r.closed_at), r.basis,
-             "あり" if r.consent_override else "", r.overdue_days or "", r.return_reason,
-             r.return_alternative] for r in rows]
+def handoff_csv_row(r: HandoffRow) -> list:
+    return [r.id, r.case_no, r.block, _dt(r.sent_at), r.from_agency, r.to_agency, r.state,
+            r.due_on.isoformat(), _dt(r.acknowledged_at), _dt(r.closed_at), r.basis,
+            "あり" if r.consent_override else "", r.overdue_days or "", r.return_reason,
+            r.return_alternative]
 
 
 def export_handoff_log(signed: Signed, flt: HandoffFilter, path: Path | str, fmt: str,
                        today: date | None = None) -> int:
-    """Write the filtered log as CSV or PDF where the user chose; returns the row count."""
+    """Write the filtered log as CSV (any size, streamed) or PDF (up to PDF_LIMIT rows) where
+    the user chose; returns the row count."""
     from kodoku_desk.exports import csv_export, report_pdf
 
     require_supervisor(signed, "つなぎ履歴の出力")
     if fmt not in ("csv", "pdf"):
         raise UserError("出力形式は csv か pdf を選んでください。", field="format")
+    validate_filter(flt)
+    today = today or date.today()
     with signed.store.read() as s:
-        log = query_handoffs(s, flt, limit=EXPORT_LIMIT, today=today)
-    if fmt == "csv":
-        csv_export.write_csv(path, HANDOFF_CSV_HEADER, handoff_csv_rows(log.rows))
-    else:
-        report_pdf.write_handoff_log_pdf(path, log, today or date.today(), signed.actor.display_name)
-    _log(signed, "export", "handoff_log", "", {"format": fmt, "rows": len(log.rows),
-                                               "path": str(path), "filter": log.filter_text})
-    return len(log.rows)
+        total = count_handoffs(s, flt, today)
+        if fmt == "pdf" and total > PDF_LIMIT:
+            raise UserError(f"条件に合うつなぎが {total:,} 件あります。PDF は {PDF_LIMIT:,} 件までです。"
+                            "条件を絞るか、CSV で出力してください。", field="format")
+        if fmt == "csv":
+            csv_export.write_csv(path, HANDOFF_CSV_HEADER,
+                                 (handoff_csv_row(r) for r in iter_handoffs(s, flt, today)))
+            filter_text = flt.describe(agency_names(s), block_names(s))
+        else:
+            log = query_handoffs(s, flt, limit=PDF_LIMIT, today=today)
+            report_pdf.write_handoff_log_pdf(path, log, today, signed.actor.display_name)
+            filter_text = log.filter_text
+    _log(signed, "export", "handoff_log", "", {"format": fmt, "rows": total, "path": str(path),
+                                               "filter": filter_text})
+    return total
 
 
 DISCLOSURE_CSV_HEADER = ["記録ID", "提供日時", "ケース番号", "提供した職員", "提供元機関", "提供先機関",
