@@ -414,3 +414,13 @@ def test_redactor_finds_names_in_every_spelling_and_keeps_ordinary_words():
     assert "50歳代" in out and "80歳代" in out
     assert code_name(25) == "Z氏" and code_name(26) == "AA氏"
     assert age_band(17) == "10歳代（18歳未満）" and age_band(5) == "10歳未満"
+
+
+def test_redacted_docx_has_no_identifying_details_either(world, out_dir):
+    out = out_dir / "匿名.docx"
+    meeting_packets.export_packet(world.signed, world.session_id, "docx", out, redact=True)
+    flat = _docx_text(out, out_dir)
+    for person in ALL_PEOPLE:
+        for s in _identifying_strings(person):
+            assert squeeze(s) not in flat, (person.name, s)
+    assert "A氏" in flat and "事例1" in flat and "正男" not in flat
