@@ -270,3 +270,16 @@ def test_case_numbers_run_per_year(worker):
         assert intake.next_case_no(s, 2025) == "2025-000123"
         assert intake.next_case_no(s, 2026) == "2026-000001"
         s.rollback()
+
+
+def test_second_sheet_on_existing_case_keeps_household_once(worker):
+    first = intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    again = intake.save_intake(worker, household_8050(
+        worker, handoffs=[], case_id=first.case_id, person=PersonInput(person_id=first.person_id),
+        worries=["借金"]))
+    assert again.case_id == first.case_id and again.sheet_id != first.sheet_id
+    with worker.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(HouseholdMember)) == 1
+        assert "生活困窮" in s.get(Case, first.case_id).fields
+    with pytest.raises(UserError, match="本人と、入力された本人が違います"):
+        intake.save_intake(worker, household_8050(worker, handoffs=[], case_id=first.case_id))

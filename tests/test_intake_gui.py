@@ -329,3 +329,27 @@ def test_attachments_and_printing(page, ctx, qtbot, tmp_path):
 def test_receiver_label_names_agency_and_worker(page):
     label = page.form.groups["reception"].findChild(type(page.status), "receiver")
     assert "北部地域包括支援センター" in label.text() and "職員01" in label.text()
+
+
+def test_returning_person_gets_a_sheet_on_the_existing_case(page, ctx, qtbot):
+    fill_8050(page, qtbot)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    wait_runner(qtbot, ctx.runner)
+    first = page.saved
+    page.reset()
+    type_text(page.search_query, "ふくやまとめ")
+    page.search_people()
+    wait_runner(qtbot, ctx.runner)
+    page.search_results.setCurrentRow(0)
+    page._choose_from_results()
+    assert not page.case_choice.isHidden()
+    page.case_choice.setCurrentIndex(page.case_choice.findData(first.case_id))
+    page.worries_editor().checks["借金"].click()
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    wait_runner(qtbot, ctx.runner)
+    assert page.saved.case_id == first.case_id and page.saved.sheet_id != first.sheet_id
+    with ctx.signed.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+        assert s.scalar(select(func.count()).select_from(Sheet)) == 2
+        assert "生活困窮" in s.get(Case, first.case_id).fields
+        assert s.scalar(select(func.count()).select_from(HouseholdMember)) == 1

@@ -130,6 +130,7 @@ class PersonMatch:
     address: str
     why: tuple[str, ...] = ()  # for duplicates: which keys matched
     case_nos: tuple[str, ...] = ()
+    case_ids: tuple[int, ...] = ()  # same order as case_nos
 
 
 def likely_duplicates(session: Session, kana: str, birth_date: date | None, phone: str = "",
@@ -156,20 +157,25 @@ def likely_duplicates(session: Session, kana: str, birth_date: date | None, phon
             why.append("ふりがなと生年月日が同じ")
         if len(phone_k) >= 6 and p.phone_key == phone_k:
             why.append("電話番号が同じ")
+        nos, ids = cases.get(p.id, ((), ()))
         out.append(PersonMatch(p.id, p.name, p.kana, p.birth_date, p.phone, p.address, tuple(why),
-                               cases.get(p.id, ())))
+                               nos, ids))
     return out
 
 
-def _case_numbers(session: Session, person_ids: list[int]) -> dict[int, tuple[str, ...]]:
+def _case_numbers(session: Session, person_ids: list[int]
+                  ) -> dict[int, tuple[tuple[str, ...], tuple[int, ...]]]:
+    """person id → (case numbers, case ids) of the person's own cases."""
     if not person_ids:
         return {}
-    rows = session.execute(select(Case.person_id, Case.case_no).where(
+    rows = session.execute(select(Case.person_id, Case.case_no, Case.id).where(
         Case.person_id.in_(person_ids), Case.deleted.is_(False)).order_by(Case.id))
-    out: dict[int, list[str]] = {}
-    for pid, no in rows:
-        out.setdefault(pid, []).append(no)
-    return {k: tuple(v) for k, v in out.items()}
+    out: dict[int, tuple[list[str], list[int]]] = {}
+    for pid, no, cid in rows:
+        nos, ids = out.setdefault(pid, ([], []))
+        nos.append(no)
+        ids.append(cid)
+    return {k: (tuple(v[0]), tuple(v[1])) for k, v in out.items()}
 
 
 def search_people(session: Session, query: str = "", birth_date: date | None = None,
@@ -190,7 +196,7 @@ def search_people(session: Session, query: str = "", birth_date: date | None = N
     people = list(session.scalars(q.order_by(Person.kana_key, Person.id).limit(limit)))
     cases = _case_numbers(session, [p.id for p in people])
     return [PersonMatch(p.id, p.name, p.kana, p.birth_date, p.phone, p.address, (),
-                        cases.get(p.id, ())) for p in people]
+                        *cases.get(p.id, ((), ()))) for p in people]
 
 
 def find_people(signed: Signed, query: str = "", birth_date: date | None = None,
@@ -446,8 +452,14 @@ def _case_fields(session: Session, case_id: int, fields: tuple[str, ...]) -> Non
 
 
 def _household(session: Session, case_id: int, members: list[MemberInput]) -> list[HouseholdMember]:
+    """New household rows; on an existing case, members already recorded (same 続柄, name and
+    birth date) are not added twice."""
+    known = {(h.relation, h.person.name, h.person.birth_date) for h in session.scalars(
+        select(HouseholdMember).where(HouseholdMember.case_id == case_id))}
     rows = []
     for i, m in enumerate(members):
+        if (m.relation, m.name, m.birth_date) in known:
+            continue
         if m.person_id:
             person = session.get(Person, m.person_id)
             if person is None:

@@ -245,6 +245,7 @@ class IntakePage(Page):
         app = QApplication.instance()
         if app is not None:
             app.focusChanged.connect(self._focus_changed)
+        ctx.changes.changed.connect(self._on_change)
 
     # -- layout
 
@@ -339,6 +340,9 @@ class IntakePage(Page):
         choose.hide()
         self.selected_label = QLabel()
         self.selected_label.setStyleSheet("color: #1d4e89; font-weight: bold;")
+        self.case_choice = QComboBox()
+        self.case_choice.setObjectName("case_choice")
+        self.case_choice.hide()
         self.unselect_button = QPushButton("選択を外す（新しい方として入力）")
         self.unselect_button.clicked.connect(lambda: self.select_person(None))
         self.unselect_button.hide()
@@ -348,8 +352,9 @@ class IntakePage(Page):
         grid.addWidget(search, 0, 3)
         grid.addWidget(self.search_results, 1, 0, 1, 3)
         grid.addWidget(choose, 1, 3, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.selected_label, 2, 0, 1, 2)
-        grid.addWidget(self.unselect_button, 2, 2, 1, 2)
+        grid.addWidget(self.selected_label, 2, 0)
+        grid.addWidget(self.case_choice, 2, 1, 1, 2)
+        grid.addWidget(self.unselect_button, 2, 3)
         grid.setColumnStretch(0, 2)
         return box
 
@@ -516,16 +521,26 @@ class IntakePage(Page):
     # -- page life
 
     def refresh(self) -> None:
-        if self.org is None:
+        if self.org is None or getattr(self, "org_stale", False):
+            self.org_stale = False
             self.ctx.runner.run(lambda: load_org(self.ctx.signed), self._org_loaded,
                                 self._show_failure, parent=self)
+
+    def _on_change(self, what: str) -> None:
+        """Agencies or blocks changed (admin): reload the lists on the next refresh."""
+        if what in ("agency", "block", "org"):
+            self.org_stale = True
 
     def _org_loaded(self, org: OrgData) -> None:
         self.org = org
         self._show_receiver()
         self.consent_editor().set_agencies(org.agencies)
+        self.block.blockSignals(True)
+        self.block.clear()
+        self.block.addItem("（受付機関のブロック）", None)
         for block_id, name in org.blocks:
             self.block.addItem(name, block_id)
+        self.block.blockSignals(False)
         self.add_agency.clear()
         for a in org.agencies:
             self.add_agency.addItem(a.name, a.id)
@@ -548,7 +563,7 @@ class IntakePage(Page):
     def _show_receiver(self) -> None:
         """受付機関・受付者 come from the signed-in worker; shown in the 受付 section."""
         group = self.form.groups.get("reception")
-        if group is None:
+        if group is None or group.findChild(QLabel, "receiver") is not None:
             return
         actor = self.ctx.signed.actor
         label = QLabel(f"受付機関: {actor.agency_name or '（所属なし）'}　受付者: {actor.display_name}"
@@ -589,10 +604,16 @@ class IntakePage(Page):
     def select_person(self, match: intake.PersonMatch | None) -> None:
         """Use an existing person for this sheet (the worker's decision, never automatic)."""
         self.selected_person = match
+        self.case_choice.clear()
+        self.case_choice.addItem("新しいケースとして受付", None)
         if match is None:
             self.selected_label.setText("")
             self.unselect_button.hide()
+            self.case_choice.hide()
             return
+        for no, case_id in zip(match.case_nos, match.case_ids, strict=False):
+            self.case_choice.addItem(f"ケース {no} にシートを追加", case_id)
+        self.case_choice.setVisible(bool(match.case_ids))
         self.selected_label.setText(f"既存の方で受付: {describe_person(match)}")
         self.unselect_button.show()
         self.dup_banner.hide()
@@ -808,7 +829,8 @@ class IntakePage(Page):
             most_pressing=self.worries_editor().most_pressing(),
             household=self.household_editor().value(), routing=routing_choices,
             consent=consent, handoffs=[r.to_input() for r in self.handoff_rows],
-            block_id=self.block.currentData())
+            block_id=self.block.currentData(),
+            case_id=self.case_choice.currentData() if self.selected_person else None)
 
     def save(self) -> None:
         self.clear_errors()
