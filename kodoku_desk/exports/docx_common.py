@@ -140,7 +140,9 @@ class DocBuilder:
         self.parts.append(
             '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/>'
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
-            '<w:tblLayout w:type="fixed"/></w:tblPr>'
+            '<w:tblLayout w:type="fixed"/><w:tblCellMar><w:top w:w="40" w:type="dxa"/>'
+            '<w:left w:w="80" w:type="dxa"/><w:bottom w:w="40" w:type="dxa"/>'
+            '<w:right w:w="80" w:type="dxa"/></w:tblCellMar></w:tblPr>'
             f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows_xml)}</w:tbl>")
         self.parts.append("<w:p/>")  # Word needs a paragraph between tables; it also spaces them
 
@@ -161,7 +163,7 @@ class DocBuilder:
         """A two-column 見出し | 内容 table."""
         label = int(label_mm * MM_TWIPS)
         widths = [label, FULL_WIDTH_TWIPS - label]
-        self._table(widths, [f"<w:tr>{self._cell(k, widths[0], 'EEF2F6', True)}"
+        self._table(widths, [f"<w:tr>{self._cell(k, widths[0], 'EEF2F6')}"
                              f"{self._cell(v, widths[1])}</w:tr>" for k, v in rows])
 
     def to_bytes(self) -> bytes:
