@@ -630,3 +630,45 @@ def test_handoff_log_exports_stream_csv_and_cap_pdf(signed, tmp_path, monkeypatc
     with pytest.raises(UserError, match="PDF は 3 件まで"):
         review.export_handoff_log(signed, HandoffFilter(), tmp_path / "big.pdf", "pdf")
     assert not (tmp_path / "big.pdf").exists()
+
+
+def test_plans_awaiting_approval_show_the_request(signed):
+    from kodoku_desk.services import plans
+
+    org = make_org(signed)
+    with signed.store.write() as s:
+        cid = add_case(s, org, "PL-1", datetime(2025, 6, 1, 9))
+        other = add_case(s, org, "PL-2", datetime(2025, 6, 1, 9))
+    pending = plans.create_plan(signed, cid)
+    plans.request_approval(signed, pending, "見守り体制を確認してください")
+    plans.create_plan(signed, other)  # not requested: not on the list
+    board = review_dashboard.dashboard(signed, today=TODAY)
+    (item,) = board.plans
+    assert (item.plan_id, item.case_no, item.requested_by) == (pending, "PL-1", "管理 太郎")
+    assert "見守り体制を確認してください" in item.note and item.requested_at is not None
+    plans.approve(signed, pending, "承認します")
+    assert review_dashboard.dashboard(signed, today=TODAY).plans == []
+
+
+def test_upcoming_meetings_list_parts_and_cases(signed):
+    from kodoku_desk.models import AgendaItem, MeetingPart, MeetingSession
+
+    org = make_org(signed)
+    with signed.store.write() as s:
+        cid = add_case(s, org, "MT-1", datetime(2025, 6, 1, 9))
+        cid2 = add_case(s, org, "MT-2", datetime(2025, 6, 1, 9))
+        past = MeetingSession(title="先月の会議", held_on=TODAY - timedelta(days=20),
+                              created_by=org.admin_id)
+        soon = MeetingSession(title="7月の合同会議", held_on=TODAY + timedelta(days=5),
+                              start_time="13:30", place="市役所3階", created_by=org.admin_id)
+        s.add_all([past, soon])
+        s.flush()
+        parts = [MeetingPart(session_id=soon.id, seq=1, kind="支援会議"),
+                 MeetingPart(session_id=soon.id, seq=2, kind="重層的支援会議")]
+        s.add_all(parts)
+        s.flush()
+        s.add_all([AgendaItem(part_id=parts[0].id, case_id=cid, added_by=org.admin_id),
+                   AgendaItem(part_id=parts[1].id, case_id=cid, added_by=org.admin_id),
+                   AgendaItem(part_id=parts[1].id, case_id=cid2, added_by=org.admin_id)])
+    (item,) = review_dashboard.dashboard(signed, today=TODAY).meetings
+    assert (item.title, item.kinds, item.cases) == ("7月の合同会議", ["支援会議", "重層的支援会議"], 2)

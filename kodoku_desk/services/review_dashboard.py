@@ -22,7 +22,7 @@ from kodoku_desk.models import (
     MeetingPart,
     MeetingSession,
     Plan,
-    Staff,
+    PlanEvent,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
 from kodoku_desk.services.auth import Signed
@@ -36,6 +36,7 @@ from kodoku_desk.services.review import (
     overdue_business_days,
     primary_field,
     require_supervisor,
+    staff_names,
 )
 from kodoku_desk.services.review_sql import day_start, days_between
 
@@ -94,8 +95,9 @@ class PlanItem:
     case_id: int
     case_no: str
     status: str
-    created_by: str
-    created_at: datetime
+    requested_by: str
+    requested_at: datetime | None
+    note: str  # the request's note: which version, and the requester's comment
 
 
 @dataclass(frozen=True)
@@ -261,11 +263,21 @@ def overrides_awaiting(session: Session, limit: int = LIST_LIMIT) -> tuple[list[
 
 
 def plans_awaiting(session: Session, limit: int = LIST_LIMIT) -> list[PlanItem]:
-    q = (select(Plan, Case.case_no, Staff.display_name)
-         .join(Case, Case.id == Plan.case_id).join(Staff, Staff.id == Plan.created_by)
-         .where(Plan.approval == PENDING_APPROVAL).order_by(Plan.created_at).limit(limit))
-    return [PlanItem(p.id, p.case_id, case_no, p.status, who, p.created_at)
-            for p, case_no, who in session.execute(q)]
+    """Plans whose approval is 申請中, oldest request first, with the request itself."""
+    from kodoku_desk.services.plans import EV_REQUEST
+
+    latest = (select(func.max(PlanEvent.id)).where(PlanEvent.plan_id == Plan.id,
+                                                   PlanEvent.kind == EV_REQUEST)
+              .correlate(Plan).scalar_subquery())
+    q = (select(Plan, Case.case_no, PlanEvent)
+         .join(Case, Case.id == Plan.case_id)
+         .outerjoin(PlanEvent, PlanEvent.id == latest)
+         .where(Plan.approval == PENDING_APPROVAL).order_by(PlanEvent.at, Plan.id).limit(limit))
+    staff = staff_names(session)
+    return [PlanItem(p.id, p.case_id, case_no, p.status,
+                     staff.get(ev.actor_id if ev else p.created_by, ""),
+                     ev.at if ev else None, ev.comment if ev else "")
+            for p, case_no, ev in session.execute(q)]
 
 
 def upcoming_meetings(session: Session, today: date, limit: int = 20) -> list[MeetingItem]:

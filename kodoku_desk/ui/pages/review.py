@@ -360,7 +360,7 @@ class DashboardPage(ReviewPage):
     def _build_plans_tab(self) -> None:
         tab = QSplitter(Qt.Orientation.Vertical)
         plans = QGroupBox("承認待ちの支援プラン")
-        self.plans_table = self._case_table(["ケース番号", "プランの状態", "作成者", "作成日"])
+        self.plans_table = self._case_table(["ケース番号", "プランの状態", "申請者", "申請日時", "申請の内容"])
         QVBoxLayout(plans).addWidget(self.plans_table)
         meetings = QGroupBox("今後の会議")
         self.meetings_table = Table(["開催日", "開始", "会議名", "種類", "場所", "ケース数"])
@@ -411,7 +411,7 @@ class DashboardPage(ReviewPage):
              i.next_agency or "（まだつないでいません）", i.next_state] for i in board.returned],
             case_ids=[i.case_id for i in board.returned])
         self._fill_overrides(board)
-        self.plans_table.fill([[p.case_no, p.status, p.created_by, _wareki(p.created_at)]
+        self.plans_table.fill([[p.case_no, p.status, p.requested_by, _dt(p.requested_at), p.note]
                                for p in board.plans], case_ids=[p.case_id for p in board.plans])
         self.meetings_table.fill([
             [_wareki(m.held_on), m.start_time, m.title, "・".join(m.kinds), m.place, m.cases]
