@@ -26,6 +26,7 @@ from kodoku_desk.models import (
     ConsentWithdrawal,
     Handoff,
     HouseholdMember,
+    Person,
     Plan,
     PlanEvaluation,
     PlanEvent,
@@ -524,32 +525,31 @@ def goals_of(data: dict) -> list[str]:
 # ----------------------------------------------------------------------------- queries
 
 
-def list_plans(signed: Signed, status: str | None = None, case_id: int | None = None) -> list[PlanRow]:
+def list_plans(signed: Signed, status: str | None = None, case_id: int | None = None,
+               limit: int = 500) -> list[PlanRow]:
+    """Plans, most recently saved first."""
     require(signed.actor.is_coordinator, "支援プランの一覧")
     with signed.store.read() as s:
-        return plan_rows(s, signed.actor, status=status, case_id=case_id)
+        return plan_rows(s, signed.actor, status=status, case_id=case_id, limit=limit)
 
 
 def plan_rows(session: Session, actor: Actor, status: str | None = None,
-              case_id: int | None = None) -> list[PlanRow]:
+              case_id: int | None = None, limit: int = 500) -> list[PlanRow]:
     from kodoku_desk.services.cases import scope_clause
 
     latest = (select(PlanVersion.plan_id, func.max(PlanVersion.version).label("v"),
                      func.max(PlanVersion.created_at).label("at"))
               .group_by(PlanVersion.plan_id).subquery())
-    q = (select(Plan, Case.case_no, Case.person_id, latest.c.v, latest.c.at)
-         .join(Case, Case.id == Plan.case_id).join(latest, latest.c.plan_id == Plan.id)
+    q = (select(Plan, Case.case_no, Person.name, latest.c.v, latest.c.at)
+         .join(Case, Case.id == Plan.case_id).join(Person, Person.id == Case.person_id)
+         .join(latest, latest.c.plan_id == Plan.id)
          .where(Case.deleted.is_(False), scope_clause(actor)).order_by(latest.c.at.desc(), Plan.id))
     if status:
         q = q.where(Plan.status == status)
     if case_id is not None:
         q = q.where(Plan.case_id == case_id)
-    out = []
-    for plan, case_no, _, v, at in session.execute(q):
-        case = session.get(Case, plan.case_id)
-        out.append(PlanRow(plan.id, plan.case_id, case_no, case.person.name, plan.status,
-                           plan.approval, v, at))
-    return out
+    return [PlanRow(plan.id, plan.case_id, case_no, name, plan.status, plan.approval, v, at)
+            for plan, case_no, name, v, at in session.execute(q.limit(limit))]
 
 
 def plan_for_case(session: Session, case_id: int) -> Plan | None:
