@@ -409,6 +409,10 @@ def test_handoff_log_filters_match_the_events(signed):
         {m.id for m in made if m.block == "南部ブロック"}
     assert ids(HandoffFilter(field="高齢")) == \
         {m.id for m in made if "高齢" in AGENCIES[m.to_agency][0]}
+    some = made[0]
+    with signed.store.read() as s:
+        case_no = s.get(Case, some.case_id).case_no
+    assert ids(HandoffFilter(case_no=case_no)) == {m.id for m in made if m.case_id == some.case_id}
     with pytest.raises(UserError, match="より前"):
         review.handoff_log(signed, HandoffFilter(date_from=hi, date_to=lo))
     with signed.store.read() as s, pytest.raises(UserError, match="登録されていません"):

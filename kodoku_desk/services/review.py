@@ -169,6 +169,7 @@ class HandoffFilter:
     block_id: int | None = None
     field: str | None = None  # a field of the receiving agency
     case_id: int | None = None
+    case_no: str | None = None
 
     def describe(self, agencies: dict[int, str], blocks: dict[int, str]) -> list[str]:
         """The filter in words, for export headers and the audit detail."""
@@ -192,6 +193,8 @@ class HandoffFilter:
                 parts.append(label)
         if self.case_id:
             parts.append(f"ケースID {self.case_id}")
+        if self.case_no:
+            parts.append(f"ケース番号 {self.case_no}")
         return parts
 
 
@@ -262,6 +265,8 @@ def _filtered(session: Session, flt: HandoffFilter, today: date) -> Select:
         conds.append(Handoff.to_agency_id.in_(agencies_with_field(session, flt.field) or [-1]))
     if flt.case_id:
         conds.append(Handoff.case_id == flt.case_id)
+    if flt.case_no and flt.case_no.strip():
+        conds.append(Case.case_no == flt.case_no.strip())
     return q.where(and_(*conds))
 
 

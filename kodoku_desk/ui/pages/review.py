@@ -481,7 +481,12 @@ class HandoffLogPage(ReviewPage):
         rows.addLayout(_labelled([("送付日", self.date_from), ("〜", self.date_to),
                                   ("状態", self.state), ("ブロック", self.block),
                                   ("分野（送付先）", self.field)]))
-        rows.addLayout(_labelled([("送付元", self.from_agency), ("送付先", self.to_agency)]))
+        self.case_no = QLineEdit()
+        self.case_no.setPlaceholderText("ケース番号")
+        self.case_no.setMaximumWidth(160)
+        self.case_no.returnPressed.connect(self.search)
+        rows.addLayout(_labelled([("送付元", self.from_agency), ("送付先", self.to_agency),
+                                  ("ケース", self.case_no)]))
         checks = QHBoxLayout()
         for box in (self.overdue, self.returned, self.override):
             checks.addWidget(box)
@@ -533,7 +538,8 @@ class HandoffLogPage(ReviewPage):
             state=self.state.currentData(), overdue=self.overdue.isChecked(),
             returned=self.returned.isChecked(), consent_override=self.override.isChecked(),
             date_from=self.date_from.value(), date_to=self.date_to.value(),
-            block_id=self.block.currentData(), field=self.field.currentData())
+            block_id=self.block.currentData(), field=self.field.currentData(),
+            case_no=self.case_no.text().strip() or None)
 
     def search(self) -> None:
         from kodoku_desk.services import review
