@@ -233,7 +233,9 @@ def test_character_outside_the_font_is_reported_and_shown_as_geta(signed, out_di
 
     setup_org(signed)
     spec = CaseSpec(PersonSpec("𠮷田 一郎", "よしだ いちろう", date(1960, 3, 3), "福山市霞町1-1",
-                               "084-111-2222"), consent="meetings")
+                               "084-111-2222"),
+                    [PersonSpec("髙﨑 花", "たかさき はな", date(1962, 5, 5), relation="妻")],
+                    consent="meetings")
     case_id = make_case(signed, spec, 7)
     sid = meetings.create_session(signed, "外字テスト", "R7.8.1", parts=[("重層的支援会議", "")])
     meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
@@ -244,6 +246,8 @@ def test_character_outside_the_font_is_reported_and_shown_as_geta(signed, out_di
     assert "「𠮷」（U+20BB7）" in first and "K-2025-0007" in first
     flat = squeeze(pdftext(out))
     assert "〓田一郎" in flat and "𠮷" not in flat
+    assert "髙﨑花" in flat  # variant kanji the font has print as they are
+    assert {m.split("」")[0] for m in result.missing_glyphs} == {"「𠮷"}
     with signed.store.read() as s:
         detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "export"))
     assert "U+20BB7" in detail
