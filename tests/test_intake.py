@@ -283,3 +283,20 @@ def test_second_sheet_on_existing_case_keeps_household_once(worker):
         assert "生活困窮" in s.get(Case, first.case_id).fields
     with pytest.raises(UserError, match="本人と、入力された本人が違います"):
         intake.save_intake(worker, household_8050(worker, handoffs=[], case_id=first.case_id))
+
+
+def test_workspace_rules_file_overrides_the_defaults(worker):
+    import json
+
+    rules = {"rules": [{"id": "care_only", "field": "高齢", "when": {"worries_any": ["介護"]},
+                        "reason": "市の独自ルール", "to": [{"name": "介護保険課"}]}]}
+    (worker.folder / "routing_rules.json").write_text(json.dumps(rules, ensure_ascii=False),
+                                                       encoding="utf-8")
+    saved = intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert saved.fields == ("高齢",) and not saved.multi_agency
+    with worker.store.read() as s:
+        (d,) = s.scalars(select(RoutingDecision))
+        assert d.reason == "市の独自ルール"
+    (worker.folder / "routing_rules.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(UserError, match="routing_rules.json の 1 行"):
+        intake.save_intake(worker, household_8050(worker, handoffs=[]))

@@ -76,7 +76,7 @@ def cmd_route(args) -> int:
     from kodoku_desk.cli.common import _plain
     from kodoku_desk.services.importer import route_file
 
-    reports = route_file(args.file, args.rules, _agencies(args))
+    reports = route_file(args.file, args.rules, _agencies(args), workspace=args.workspace)
     if args.format == "json":
         out = [{
             "sheet": r.index, "person": r.person, "fields": list(r.result.fields),

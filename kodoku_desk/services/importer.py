@@ -296,11 +296,12 @@ def import_file(signed: Signed, path: Path | str) -> ImportResult:
     path = Path(path)
     records, name = read_json(path)
     saved = []
+    rules = routing.rules_for(signed.folder)
     with signed.store.write() as s:
         inputs = [to_input(s, r, i, name, path.parent) for i, r in enumerate(records)]
         for i, data in enumerate(inputs):
             try:
-                saved.append(intake.save_in(s, signed.actor, data))
+                saved.append(intake.save_in(s, signed.actor, data, rules))
             except UserError as err:
                 who = data.person.name
                 raise _Where(name, i, who).error(err.field or "", err.message) from None
@@ -318,11 +319,13 @@ class RouteReport:
 
 
 def route_file(path: Path | str, rules_path: Path | str | None = None,
-               agencies: list | None = None, on: date | None = None) -> list[RouteReport]:
+               agencies: list | None = None, on: date | None = None,
+               workspace: Path | str | None = None) -> list[RouteReport]:
     """Routing suggestions for each sheet in a file (for checking rule edits). Without a
-    workspace the destinations are shown as the rules name them."""
+    workspace the destinations are shown as the rules name them. Rules: `rules_path`, else the
+    workspace's own rules file, else the bundled defaults."""
     records, name = read_json(path)
-    rules = routing.load_rules(rules_path) if rules_path else routing.default_rules()
+    rules = routing.load_rules(rules_path) if rules_path else routing.rules_for(workspace)
     reports = []
     for i, record in enumerate(records):
         where = _Where(name, i)

@@ -323,24 +323,27 @@ def save_intake(signed: Signed, data: IntakeInput) -> SavedIntake:
     """Save the sheet and everything with it in one unit of work (audited)."""
     require(signed.actor.is_intake, "相談の受付")
     clean = validate(data)
+    rules = routing.rules_for(signed.folder)
     with signed.store.write() as s:
-        return save_in(s, signed.actor, clean)
+        return save_in(s, signed.actor, clean, rules)
 
 
-def save_in(session: Session, actor: Actor, data: IntakeInput) -> SavedIntake:
-    """The body of save_intake inside the caller's unit of work; `data` must be validated."""
+def save_in(session: Session, actor: Actor, data: IntakeInput,
+            rules: routing.RoutingRules | None = None) -> SavedIntake:
+    """The body of save_intake inside the caller's unit of work; `data` must be validated.
+    rules: the workspace's routing rules (routing.rules_for), default when None."""
     agency = _intake_agency(session, actor, data.agency_id)
     worker_id = _worker(session, data.worker_id or actor.staff_id)
     person = _person(session, data.person)
     received = data.received_at or now()
     block_id = data.block_id if data.block_id is not None else agency.block_id
-    decisions, result = _routing(session, data, received.date(), block_id)
+    decisions, result = _routing(session, data, received.date(), block_id, rules)
     confirmed = [d for d in decisions if d.status == "confirmed"]
     case, is_new = _case(session, actor, data, person, agency, block_id, received)
     fields = routing.fields_of(list(case.fields) + [d.field for d in confirmed])
     case.fields = list(fields)
     case.urgent_path = case.urgent_path or result.urgent or _safety_urgent(data.answers)
-    case.multi_agency = routing.is_multi_agency(fields)
+    case.multi_agency = routing.is_multi_agency(fields, rules)
     case.urgency = data.urgency
     case.discovery = data.discovery or case.discovery
     case.updated_at = now()
@@ -485,15 +488,16 @@ def routing_input_for(data: IntakeInput, on: date, block_id: int | None) -> rout
 
 
 def suggest_for(session: Session, data: IntakeInput, on: date | None = None,
-                block_id: int | None = None) -> routing.RoutingResult:
+                block_id: int | None = None, rules: routing.RoutingRules | None = None
+                ) -> routing.RoutingResult:
     """Routing suggestions for an intake being entered (agencies read from the workspace)."""
     agencies = session.scalars(select(Agency).where(Agency.active.is_(True))).all()
-    return routing.suggest(routing_input_for(data, on or date.today(), block_id), agencies)
+    return routing.suggest(routing_input_for(data, on or date.today(), block_id), agencies, rules)
 
 
-def _routing(session: Session, data: IntakeInput, on: date,
-             block_id: int | None) -> tuple[list[RoutingDecision], routing.RoutingResult]:
-    result = suggest_for(session, data, on, block_id)
+def _routing(session: Session, data: IntakeInput, on: date, block_id: int | None,
+             rules: routing.RoutingRules | None) -> tuple[list[RoutingDecision], routing.RoutingResult]:
+    result = suggest_for(session, data, on, block_id, rules)
     choices = data.routing
     if choices is None:
         choices = [RoutingChoice(s.field, s.agency_id, s.reason) for s in result.suggestions]

@@ -126,6 +126,28 @@ def default_rules() -> RoutingRules:
     return load_rules(DEFAULT_RULES)
 
 
+WORKSPACE_RULES = "routing_rules.json"
+_workspace_cache: dict[Path, tuple[float, RoutingRules]] = {}
+
+
+def rules_for(folder: Path | str | None) -> RoutingRules:
+    """The rules a workspace uses: `<workspace>/routing_rules.json` when the admin has put an
+    edited copy there (no personal data in it), otherwise the bundled defaults."""
+    if folder is None:
+        return default_rules()
+    path = Path(folder) / WORKSPACE_RULES
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return default_rules()
+    cached = _workspace_cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    rules = load_rules(path)
+    _workspace_cache[path] = (mtime, rules)
+    return rules
+
+
 def parse_rules(raw: object, source: str = "rules") -> RoutingRules:
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
         raise UserError(f"ルールファイル {source}: 最上位に \"rules\" の一覧が必要です。")
@@ -343,6 +365,6 @@ def is_urgent_worry(worries: Iterable[str]) -> bool:
 
 __all__ = [
     "AgencyRef", "MemberSignal", "RoutingInput", "RoutingResult", "RoutingRules", "Rule",
-    "Suggestion", "URGENT_WORRIES", "default_rules", "describe_destination", "fields_of", "is_multi_agency",
-    "is_urgent_worry", "load_rules", "parse_rules", "routing_input", "suggest",
+    "Suggestion", "URGENT_WORRIES", "WORKSPACE_RULES", "default_rules", "describe_destination", "fields_of", "is_multi_agency",
+    "is_urgent_worry", "load_rules", "parse_rules", "routing_input", "rules_for", "suggest",
 ]

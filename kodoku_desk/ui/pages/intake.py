@@ -71,6 +71,7 @@ class OrgData:
     blocks: list[tuple[int, str]]
     own_agency_id: int | None
     own_block_id: int | None
+    rules: routing.RoutingRules
 
 
 def load_org(signed) -> OrgData:
@@ -83,7 +84,8 @@ def load_org(signed) -> OrgData:
         blocks = [(b.id, b.name) for b in s.scalars(select(Block).where(Block.active.is_(True))
                                                    .order_by(Block.id))]
     own = next((a for a in agencies if a.id == signed.actor.agency_id), None)
-    return OrgData(agencies, blocks, signed.actor.agency_id, own.block_id if own else None)
+    return OrgData(agencies, blocks, signed.actor.agency_id, own.block_id if own else None,
+                   routing.rules_for(signed.folder))
 
 
 # --- routing rows ------------------------------------------------------------------------------------
@@ -688,7 +690,7 @@ class IntakePage(Page):
             return
         data = self.current_routing_input()
         result = routing.suggest(intake.routing_input_for(data, date.today(), self._block_id()),
-                                 self.org.agencies)
+                                 self.org.agencies, self.org.rules)
         self.last_result = result
         keys = []
         for s in result.suggestions:
@@ -719,8 +721,9 @@ class IntakePage(Page):
         if result is None:
             return
         fields = self.kept_fields()
-        if routing.is_multi_agency(fields):
-            counted = [f for f in fields if f not in routing.default_rules().ignore_fields]
+        rules = self.org.rules if self.org else None
+        if routing.is_multi_agency(fields, rules):
+            counted = [f for f in fields if f not in (rules or routing.default_rules()).ignore_fields]
             coordinator = f" → {result.coordinator_name} に共有" if result.coordinator_name else ""
             self.multi_label.setText(f"多機関協働の候補: {'・'.join(counted)} の {len(counted)} 分野に"
                                      f"またがります（重層的支援会議の候補）{coordinator}")
