@@ -18,7 +18,8 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="統計報告（期間・PDF または CSV）")
     add_workspace_args(p)
     _period_args(p, required=True)
-    p.add_argument("--format", choices=("pdf", "csv"), default="pdf")
+    p.add_argument("--format", choices=("pdf", "csv"), default="pdf",
+                   help="pdf: グラフ付きの報告書 / csv: Excel で開ける表（UTF-8 BOM 付き）")
     p.add_argument("--agency", metavar="NAME", help="この機関の受付・つなぎに限る")
     p.add_argument("--out", required=True, metavar="PATH", help="出力先のファイル")
     p.set_defaults(handler=cmd_report)
