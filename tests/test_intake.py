@@ -300,3 +300,16 @@ def test_workspace_rules_file_overrides_the_defaults(worker):
     (worker.folder / "routing_rules.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(UserError, match="routing_rules.json の 1 行"):
         intake.save_intake(worker, household_8050(worker, handoffs=[]))
+
+
+def test_people_found_across_agencies_show_only_what_the_worker_may_see(worker):
+    first = intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    own = intake.find_people(worker, "ふくやまとめ")
+    assert own[0].phone == "084-900-0001" and own[0].case_nos == (first.case_no,)
+    stranger = as_staff_of(worker, "児童相談所")
+    (m,) = intake.find_people(stranger, "ふくやまとめ")
+    assert (m.name, m.birth_date) == ("福山 トメ", date(1943, 5, 1))
+    assert m.phone == "" and m.address == "" and m.case_ids == ()
+    assert m.case_nos == ("他機関で相談歴あり",)
+    (d,) = intake.check_duplicates(stranger, "ふくやま とめ", date(1943, 5, 1))
+    assert d.person_id == first.person_id and d.address == ""

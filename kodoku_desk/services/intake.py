@@ -199,12 +199,34 @@ def search_people(session: Session, query: str = "", birth_date: date | None = N
                         *cases.get(p.id, ((), ()))) for p in people]
 
 
+def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[PersonMatch]:
+    """What a worker may see of people found across the city: name, ふりがな and birth date
+    always (enough to recognise a duplicate); address, phone and case numbers only through
+    cases the worker may see."""
+    from dataclasses import replace
+
+    from kodoku_desk.services.cases import can_see
+
+    out = []
+    for m in matches:
+        visible = [(no, cid) for no, cid in zip(m.case_nos, m.case_ids, strict=False)
+                   if can_see(session, actor, cid)]
+        if visible or actor.sees_all_cases:
+            out.append(replace(m, case_nos=tuple(n for n, _ in visible),
+                               case_ids=tuple(c for _, c in visible)))
+        else:
+            hidden = "他機関で相談歴あり" if m.case_ids else ""
+            out.append(replace(m, phone="", address="", case_nos=(hidden,) if hidden else (),
+                               case_ids=()))
+    return out
+
+
 def find_people(signed: Signed, query: str = "", birth_date: date | None = None,
                 phone: str = "") -> list[PersonMatch]:
-    """search_people for the screen: audited (a search shows personal data)."""
+    """search_people for the screen: scoped to what the worker may see, and audited."""
     require(signed.actor.is_intake, "本人の検索")
     with signed.store.write() as s:
-        found = search_people(s, query, birth_date, phone)
+        found = scoped(s, signed.actor, search_people(s, query, birth_date, phone))
         audit.record(s, signed.actor, "search_person", "person", "",
                      {"criteria": [k for k, v in (("name", query), ("birth", birth_date),
                                                    ("phone", phone)) if v],
@@ -214,8 +236,9 @@ def find_people(signed: Signed, query: str = "", birth_date: date | None = None,
 
 def check_duplicates(signed: Signed, kana: str, birth_date: date | None,
                      phone: str = "") -> list[PersonMatch]:
+    require(signed.actor.is_intake, "本人の検索")
     with signed.store.write() as s:
-        found = likely_duplicates(s, kana, birth_date, phone)
+        found = scoped(s, signed.actor, likely_duplicates(s, kana, birth_date, phone))
         if found:
             audit.record(s, signed.actor, "duplicate_warning", "person",
                          ",".join(str(m.person_id) for m in found))
@@ -545,6 +568,6 @@ def _send_all(session: Session, actor: Actor, case_id: int, sheet_id: int, from_
 
 __all__ = [
     "MEMBER_FLAGS", "IntakeInput", "MemberInput", "PersonInput", "PersonMatch", "RoutingChoice",
-    "SavedIntake", "check_duplicates", "find_people", "likely_duplicates", "next_case_no",
+    "SavedIntake", "check_duplicates", "find_people", "scoped", "likely_duplicates", "next_case_no",
     "routing_input_for", "save_in", "save_intake", "search_people", "suggest_for", "validate",
 ]

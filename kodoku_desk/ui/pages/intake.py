@@ -977,7 +977,10 @@ class IntakePage(Page):
 
 def describe_person(m: intake.PersonMatch) -> str:
     born = dates.to_wareki(m.birth_date) if m.birth_date else "生年月日不明"
-    cases = f"（ケース {'・'.join(m.case_nos)}）" if m.case_nos else ""
+    numbers = [n for n in m.case_nos if n[:1].isdigit()]
+    others = [n for n in m.case_nos if not n[:1].isdigit()]
+    cases = f"（ケース {'・'.join(numbers)}）" if numbers else ""
+    cases += f"（{'・'.join(others)}）" if others else ""
     kana = f"（{m.kana}）" if m.kana else ""
     phone = f"・{m.phone}" if m.phone else ""
     return f"{m.name}{kana} {born}{phone}{cases}"
