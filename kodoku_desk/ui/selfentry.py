@@ -62,7 +62,10 @@ class SelfEntryDialog(QDialog):
 
     def _exit_panel(self) -> QWidget:
         panel = QWidget()
-        row = QHBoxLayout(panel)
+        rows = QVBoxLayout(panel)
+        rows.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        rows.addLayout(row)
         row.addWidget(QLabel("記入が終わったら、職員にお声がけください。"), 1)
         self.done_button = QPushButton("職員が確認して終える")
         self.done_button.setObjectName("staff_exit")
@@ -71,10 +74,11 @@ class SelfEntryDialog(QDialog):
         self.password_box = QWidget()
         pw_row = QHBoxLayout(self.password_box)
         pw_row.setContentsMargins(0, 0, 0, 0)
-        pw_row.addWidget(QLabel(f"職員（{self.ctx.signed.actor.display_name}）のパスワード"))
+        pw_row.addWidget(QLabel(f"{self.ctx.signed.actor.display_name} さんのパスワード"))
         self.password = QLineEdit()
         self.password.setObjectName("staff_password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setMinimumWidth(280)
         self.password.returnPressed.connect(self._verify)
         pw_row.addWidget(self.password)
         ok = QPushButton("確認")
@@ -86,9 +90,9 @@ class SelfEntryDialog(QDialog):
         pw_row.addWidget(back)
         self.password_error = QLabel()
         self.password_error.setStyleSheet(ERROR_STYLE)
-        pw_row.addWidget(self.password_error)
+        pw_row.addWidget(self.password_error, 1)
         self.password_box.hide()
-        row.addWidget(self.password_box)
+        rows.addWidget(self.password_box)
         return panel
 
     def _ask_password(self) -> None:

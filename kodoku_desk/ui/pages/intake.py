@@ -62,7 +62,8 @@ ERROR_FIELD_TO_EDITOR.update({"person": "name", "most_pressing": "worries"})
 DEFAULT_SHARE = ("basic", "worries")
 URGENT_STYLE = ("background: #b00020; color: white; font-size: 15pt; font-weight: bold;"
                 " padding: 10px; border: 3px solid #600010;")
-WARN_STYLE = "background: #fff4c2; border: 2px solid #d19a00; padding: 6px;"
+WARN_STYLE = ("QFrame#duplicate_warning { background: #fff4c2; border: 2px solid #d19a00;"
+              " padding: 6px; }")
 
 
 @dataclass(frozen=True)
