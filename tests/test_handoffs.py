@@ -365,3 +365,17 @@ def test_allowed_actions_for_buttons():
     assert handoffs.allowed_actions(SENT, 2, 1, 2) == [ACKNOWLEDGED, RETURNED]
     assert handoffs.allowed_actions(SENT, 1, 1, 2) == [WITHDRAWN]
     assert handoffs.allowed_actions(DONE, 2, 1, 2) == []
+
+
+def test_receiving_agency_may_pass_on_only_what_it_was_shown(sender, saved):
+    fuki = as_staff_of(sender, FUKI)  # was shown basic, worries, household
+    social = agency_id(sender, "社会福祉協議会")
+    consent.record(sender, saved.case_id, consent.ConsentInput(
+        scope_fields=["参加支援"], given_on=date.today(), method="口頭"))
+    with pytest.raises(UserError, match="受付者の見立て") as err:
+        handoffs.send(fuki, saved.case_id, social, "居場所", share=["basic", "assessment"])
+    assert err.value.field == "share"
+    hid = handoffs.send(fuki, saved.case_id, social, "居場所", share=["basic", "household"])
+    with sender.store.read() as s:
+        h = s.get(Handoff, hid)
+        assert h.from_agency_id == fuki.actor.agency_id and h.share == ["basic", "household"]

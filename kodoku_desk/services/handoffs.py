@@ -230,6 +230,20 @@ def _gate(session: Session, case_id: int, agency: Agency, basis: str,
     return basis, basis_reason, not covered
 
 
+def _check_onward_share(session: Session, actor: Actor, case_id: int, share: list[str],
+                        sheet: Sheet | None) -> None:
+    """A receiving agency passing a case on may share only what was shared with it."""
+    allowed = shared_sections(session, actor, case_id)
+    if allowed is None:
+        return
+    extra = [k for k in share if k not in allowed]
+    if extra:
+        labels = load_template(sheet.template_version if sheet else None).section_labels()
+        names = "・".join(labels.get(k, k) for k in extra)
+        raise UserError(f"共有を受けていない項目（{names}）は、ほかの機関へ共有できません。",
+                        field="share")
+
+
 def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
             sheet_id: int | None = None, from_agency_id: int | None = None,
             at: datetime | None = None) -> Handoff:
@@ -254,6 +268,7 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
         raise UserError(f"「{to.name}」へつなぐ理由を書いてください。", field="reason")
     sheet = session.get(Sheet, sheet_id) if sheet_id else None
     share = check_share(data.share, sheet.template_version if sheet else None)
+    _check_onward_share(session, actor, case_id, share, sheet)
     basis_reason = check_text(data.basis_reason, "根拠の理由", "basis_reason")
     basis, basis_reason, override = _gate(session, case_id, to, data.basis, basis_reason)
     at = at or now()
