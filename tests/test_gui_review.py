@@ -8,6 +8,7 @@ import subprocess
 from datetime import date, datetime, timedelta
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select, text
 
 from kodoku_desk.models import AuditEntry, Disclosure, OverrideReview
@@ -79,6 +80,8 @@ def test_dashboard_shows_figures_opens_cases_and_reviews_overrides(qtbot, ctx, w
     assert ctx.opened == [world["cid"]]
     assert page.returned_table.item(0, 4).text() == "18歳以上のため"
     assert page.field_chart.chart().series()  # the charts were drawn
+    qtbot.mouseClick(page.tiles["plans"].parentWidget(), Qt.MouseButton.LeftButton)
+    assert page.tabs.currentIndex() == 3  # a tile opens the list behind its number
     # Override review: no comment → a sentence; with a comment → logged, gone from the list.
     page.tabs.setCurrentIndex(2)
     page.override_table.selectRow(0)

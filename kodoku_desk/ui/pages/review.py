@@ -121,10 +121,13 @@ class Table(QTableWidget):
         for c in range(self.columnCount()):
             if self.columnWidth(c) > 320:
                 self.setColumnWidth(c, 320)
-        if self.stretch != self.columnCount() - 1:
-            # Re-applying the mode makes the header hand the spare width to the column now,
-            # not only at the next resize.
-            header = self.horizontalHeader()
+        # Re-applying the stretch makes the header hand the spare width to that column now,
+        # not only at the next resize of the window.
+        header = self.horizontalHeader()
+        if self.stretch == self.columnCount() - 1:
+            header.setStretchLastSection(False)
+            header.setStretchLastSection(True)
+        else:
             header.setSectionResizeMode(self.stretch, QHeaderView.ResizeMode.Interactive)
             header.setSectionResizeMode(self.stretch, QHeaderView.ResizeMode.Stretch)
 
@@ -254,6 +257,18 @@ def _buttons(*buttons: QPushButton) -> QHBoxLayout:
 # --------------------------------------------------------------------------- dashboard
 
 
+class _ClickableFrame(QFrame):
+    def __init__(self, on_click: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_click = on_click
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.on_click()
+        super().mouseReleaseEvent(event)
+
+
 class DashboardPage(ReviewPage):
     title = "ダッシュボード"
 
@@ -261,9 +276,10 @@ class DashboardPage(ReviewPage):
         super().__init__(ctx, parent)
         self.board = None
         top = QHBoxLayout()
-        self.tiles = {key: self._tile(top, label) for key, label in (
-            ("waiting", "未受理のつなぎ"), ("overdue", "期限超過"), ("overrides", "同意外提供・未確認"),
-            ("plans", "承認待ちのプラン"))}
+        # Each tile opens the tab that lists what it counts.
+        self.tiles = {key: self._tile(top, label, tab) for key, label, tab in (
+            ("waiting", "未受理のつなぎ", 0), ("overdue", "期限超過", 0),
+            ("overrides", "同意外提供・未確認", 2), ("plans", "承認待ちのプラン", 3))}
         self.refresh_button = QPushButton("更新")
         self.refresh_button.clicked.connect(self.refresh)
         top.addStretch(1)
@@ -284,9 +300,9 @@ class DashboardPage(ReviewPage):
         if kind in ("handoff", "case", "plan", "meeting") and self.isVisible():
             self.refresh()
 
-    @staticmethod
-    def _tile(row: QHBoxLayout, label: str) -> QLabel:
-        frame = QFrame()
+    def _tile(self, row: QHBoxLayout, label: str, tab: int) -> QLabel:
+        frame = _ClickableFrame(lambda: self.tabs.setCurrentIndex(tab))
+        frame.setToolTip(f"{label}の一覧を表示")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
         frame.setStyleSheet("QFrame { background: #f4f7fb; border-radius: 6px; }")
         box = QVBoxLayout(frame)
@@ -829,14 +845,21 @@ class StatisticsPage(ReviewPage):
         self.breakdown_tabs = QTabWidget()
         self.breakdowns: dict[str, Table] = {}
         for key in ("分野", "発見経路", "ブロック", "年齢", "困りごと", "受理日数"):
-            table = Table(["項目", "件数"] if key != "受理日数" else ["受け手の機関", "中央値（日）", "件数"])
+            table = Table(["項目", "件数"] if key != "受理日数" else ["受け手の機関", "中央値（日）", "件数"],
+                          stretch=0)
             self.breakdowns[key] = table
             self.breakdown_tabs.addTab(table, key)
         left_box.addWidget(self.breakdown_tabs, 3)
         split.addWidget(left)
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setMinimumWidth(420)
         self.trend_chart = charts.ChartView()
-        self.trend_chart.setMinimumWidth(420)
-        split.addWidget(self.trend_chart)
+        self.chart_tabs.addTab(self.trend_chart, "月別推移")
+        self.breakdown_charts: dict[str, charts.ChartView] = {}
+        for key in ("分野", "ブロック", "年齢", "発見経路"):
+            self.breakdown_charts[key] = charts.ChartView()
+            self.chart_tabs.addTab(self.breakdown_charts[key], key)
+        split.addWidget(self.chart_tabs)
         split.setSizes([420, 520])
         self.layout_.addWidget(split, 1)
         self.pdf_button, self.csv_button = QPushButton("PDFで出力"), QPushButton("CSVで出力")
@@ -888,6 +911,12 @@ class StatisticsPage(ReviewPage):
         self.trend_chart.show_chart(charts.lines("月別推移", months, {
             "新規ケース": [m.cases for m in r.monthly], "つなぎ送付": [m.sent for m in r.monthly],
             "受理": [m.acknowledged for m in r.monthly], "返送": [m.returned for m in r.monthly]}))
+        for key, title, pairs, horizontal in (
+                ("分野", "分野別ケース数（延べ）", r.by_field, False),
+                ("ブロック", "ブロック別ケース数", r.by_block, False),
+                ("年齢", "年齢階層別ケース数（期間末日時点）", r.by_age, False),
+                ("発見経路", "発見経路別ケース数", r.by_discovery, True)):
+            self.breakdown_charts[key].show_chart(charts.bars(title, pairs, horizontal=horizontal))
         scope = r.agency or "全体"
         if r.is_empty:
             self.say(f"{r.period_text()}（{scope}）には受付もつなぎもありません。期間を確認してください。",
