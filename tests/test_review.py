@@ -10,6 +10,7 @@ import csv
 import os
 import random
 import statistics
+import subprocess
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -676,3 +677,15 @@ def test_upcoming_meetings_list_parts_and_cases(signed):
                    AgendaItem(part_id=parts[1].id, case_id=cid2, added_by=org.admin_id)])
     (item,) = review_dashboard.dashboard(signed, today=TODAY).meetings
     assert (item.title, item.kinds, item.cases) == ("7月の合同会議", ["支援会議", "重層的支援会議"], 2)
+
+
+def test_pdf_prints_a_missing_glyph_as_geta_not_blank(signed, tmp_path):
+    org = make_org(signed)
+    with signed.store.write() as s:
+        s.get(Agency, org.agencies["自立相談支援機関"]).name = "𠮷田相談室"
+        cid = add_case(s, org, "GL-1", datetime(2025, 6, 1, 9))
+        add_handoff(s, org, cid, "福祉総務課", "自立相談支援機関", datetime(2025, 6, 2, 9))
+    out = tmp_path / "log.pdf"
+    review.export_handoff_log(signed, HandoffFilter(), out, "pdf", today=TODAY)
+    body = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "〓田相談室" in body

@@ -18,7 +18,6 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -30,7 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from kodoku_desk.paths import GOTHIC_TTF, MINCHO_TTF
+from kodoku_desk.exports import pdf_common
 from kodoku_desk.services import dates
 from kodoku_desk.store.files import atomic_output
 
@@ -38,27 +37,23 @@ if TYPE_CHECKING:
     from kodoku_desk.services.review import HandoffLog
     from kodoku_desk.services.stats import StatsReport
 
-GOTHIC = "IPAexGothic"
-MINCHO = "IPAexMincho"
+GOTHIC = pdf_common.GOTHIC
 PALETTE = [colors.HexColor(c) for c in ("#3b6ea8", "#e07b39", "#5a9e4b", "#c44e52", "#8172b2",
                                         "#937860", "#da8bc3", "#8c8c8c")]
 
 
 def register_fonts() -> None:
-    """IPAex Gothic and Mincho, embedded as subsets. Uses the shared helper when present."""
-    try:
-        from kodoku_desk.exports import pdf_common  # written by the meetings domain
+    """IPAex Gothic and Mincho, embedded as subsets (the shared helper, once per process)."""
+    pdf_common.register_fonts()
 
-        register = getattr(pdf_common, "register_fonts", None)
-        if callable(register):
-            register()
-    except ImportError:
-        pass
-    registered = pdfmetrics.getRegisteredFontNames()
-    if GOTHIC not in registered:
-        pdfmetrics.registerFont(TTFont(GOTHIC, str(GOTHIC_TTF)))
-    if MINCHO not in registered:
-        pdfmetrics.registerFont(TTFont(MINCHO, str(MINCHO_TTF)))
+
+def _fit(text: str) -> str:
+    """Characters IPAex lacks (some 外字 such as 𠮷) print as 〓 instead of vanishing."""
+    glyphs = pdfmetrics.getFont(GOTHIC).face.charToGlyph
+    if all(ord(ch) in glyphs or ch in "\n\r\t" for ch in text):
+        return text
+    return "".join(ch if ord(ch) in glyphs or ch in "\n\r\t" else pdf_common.SUBSTITUTE
+                   for ch in text)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -99,7 +94,7 @@ class _NumberedCanvas(rl_canvas.Canvas):
         width, height = self._pagesize
         self.setFont(GOTHIC, 8)
         self.setFillColor(colors.HexColor("#555555"))
-        self.drawString(15 * mm, height - 10 * mm, self.header)
+        self.drawString(15 * mm, height - 10 * mm, _fit(self.header))
         self.drawCentredString(width / 2, 8 * mm, f"{number} / {total}")
 
 
@@ -141,7 +136,7 @@ def _table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: in
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _fit(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _fmt(n: float | int | None, suffix: str = "") -> str:
@@ -168,7 +163,7 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], width: float = 170 * mm,
     chart.width = width - chart.x - 6 * mm
     chart.height = height - chart.y - 16
     chart.data = [values]
-    chart.categoryAxis.categoryNames = [k for k, _ in pairs] or [""]
+    chart.categoryAxis.categoryNames = [_fit(k) for k, _ in pairs] or [""]
     chart.categoryAxis.labels.fontName = GOTHIC
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = GOTHIC
@@ -220,7 +215,8 @@ def line_chart(title: str, categories: list[str], series: list[tuple[str, list[i
     legend.x, legend.y = width - 34 * mm, height - 18
     legend.fontName, legend.fontSize = GOTHIC, 8
     legend.alignment = "right"
-    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], name) for i, (name, _) in enumerate(series)]
+    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], _fit(name))
+                             for i, (name, _) in enumerate(series)]
     drawing.add(legend)
     return drawing
 
