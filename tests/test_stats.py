@@ -150,7 +150,9 @@ def test_report_pdf_and_csv_through_the_cli(signed, ws_dir, tmp_path):
     assert f"つなぎ期限超過{expected.overdue:,}件" in flat
     assert f"受理までの日数（中央値）{expected.median_ack_days:.1f}日" in flat
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
-    assert "IPAexGothic" in fonts and " yes " in fonts.split("IPAexGothic")[1].splitlines()[0]
+    font_lines = fonts.splitlines()[2:]
+    assert font_lines and all("IPAexGothic" in line for line in font_lines), fonts
+    assert all(line.split()[-5] == "yes" for line in font_lines), fonts  # every font embedded
 
     csv_path = tmp_path / "統計報告.csv"
     out = cli("report", "--workspace", str(ws_dir), "--user", "boss", "--from", "2024-06-01",

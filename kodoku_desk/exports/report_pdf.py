@@ -75,6 +75,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
     header = ""
 
     def __init__(self, *args, **kwargs) -> None:
+        if not kwargs.get("initialFontName"):  # no stray non-embedded Helvetica in the file
+            kwargs["initialFontName"] = GOTHIC
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
@@ -150,10 +152,16 @@ def _fmt(n: float | int | None, suffix: str = "") -> str:
 # --------------------------------------------------------------------------- charts
 
 
+def _drawing(width: float, height: float) -> Drawing:
+    drawing = Drawing(width, height)
+    drawing.initialFontName = GOTHIC  # the renderer's starting font (else a stray Helvetica)
+    return drawing
+
+
 def bar_chart(title: str, pairs: list[tuple[str, int]], width: float = 170 * mm,
               height: float = 62 * mm, horizontal: bool = False) -> Drawing:
     """One series of counts; labels in IPAex Gothic."""
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height)
     if title:
         drawing.add(String(0, height - 10, title, fontName=GOTHIC, fontSize=10))
     values = [v for _, v in pairs] or [0]
@@ -190,7 +198,7 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], width: float = 170 * mm,
 
 def line_chart(title: str, categories: list[str], series: list[tuple[str, list[int]]],
                width: float = 170 * mm, height: float = 70 * mm) -> Drawing:
-    drawing = Drawing(width, height)
+    drawing = _drawing(width, height)
     drawing.add(String(0, height - 10, title, fontName=GOTHIC, fontSize=10))
     chart = HorizontalLineChart()
     chart.x, chart.y = 12 * mm, 18 * mm
