@@ -468,6 +468,8 @@ def test_disclosure_log_and_csv(signed, tmp_path):
     rows, total = review.disclosure_log(signed, DisclosureFilter(date_from=date(2025, 6, 1),
                                                                  date_to=date(2025, 6, 30)))
     assert total == 2 and [r.channel for r in rows] == ["会議資料", "つなぎ"]
+    assert review.disclosure_log(signed, DisclosureFilter(case_no="DS-1"))[1] == 3
+    assert review.disclosure_log(signed, DisclosureFilter(case_no="DS-9"))[1] == 0
     rows, total = review.disclosure_log(signed, DisclosureFilter(basis=BASIS_VITAL))
     assert total == 1 and rows[0].to_agency == "こども家庭センター"
     with pytest.raises(UserError, match="根拠"):

@@ -481,6 +481,7 @@ class DisclosureFilter:
     basis: str | None = None
     channel: str | None = None
     case_id: int | None = None
+    case_no: str | None = None
 
 
 @dataclass(frozen=True)
@@ -538,6 +539,8 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
         conds.append(Disclosure.channel == flt.channel)
     if flt.case_id:
         conds.append(Disclosure.case_id == flt.case_id)
+    if flt.case_no and flt.case_no.strip():
+        conds.append(Case.case_no == flt.case_no.strip())
     base = (select(Disclosure, Case.case_no).join(Case, Case.id == Disclosure.case_id)
             .where(and_(true(), *conds)))
     total = session.scalar(select(func.count()).select_from(base.subquery()))

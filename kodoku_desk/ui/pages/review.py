@@ -623,9 +623,13 @@ class DisclosureLogPage(ReviewPage):
         row = QHBoxLayout(filters)
         self.date_from, self.date_to = DateField("提供日（から）"), DateField("提供日（まで）")
         self.to_agency, self.basis, self.channel = _combo([]), _combo([]), _combo([])
+        self.case_no = QLineEdit()
+        self.case_no.setPlaceholderText("ケース番号")
+        self.case_no.setMaximumWidth(140)
+        self.case_no.returnPressed.connect(self.search)
         for label, widget in (("提供日", self.date_from), ("〜", self.date_to),
                               ("提供先", self.to_agency), ("根拠", self.basis),
-                              ("経路", self.channel)):
+                              ("経路", self.channel), ("ケース", self.case_no)):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         self.search_button = QPushButton("検索")
@@ -656,7 +660,8 @@ class DisclosureLogPage(ReviewPage):
 
         flt = DisclosureFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
                                to_agency_id=self.to_agency.currentData(),
-                               basis=self.basis.currentData(), channel=self.channel.currentData())
+                               basis=self.basis.currentData(), channel=self.channel.currentData(),
+                               case_no=self.case_no.text().strip() or None)
         check_period(flt.date_from, flt.date_to)
         return flt
 
