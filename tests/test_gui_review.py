@@ -150,7 +150,10 @@ def test_access_log_page_verifies_the_chain_and_names_the_tampered_entry(qtbot, 
     wait_runner(qtbot, ctx.runner)
     assert f"#{target_id}" in page.verify_result.text()
     assert "問題あり" in page.verify_result.text()
-    assert int(page.table.item(page.table.currentRow(), 0).text()) == target_id
+    wait_runner(qtbot, ctx.runner)  # the list reloads to show the entry as stored now
+    row = page.table.currentRow()
+    assert int(page.table.item(row, 0).text()) == target_id
+    assert page.table.item(row, 2).text() == "intruder"
     out = tmp_path / "audit.csv"
     page.ask_save_path = lambda *_a: str(out)
     page.export_csv()

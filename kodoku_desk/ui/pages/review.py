@@ -732,6 +732,7 @@ class AccessLogPage(ReviewPage):
         self.csv_button.clicked.connect(self.export_csv)
         self.verify_result = QLabel("")
         self.verify_result.setWordWrap(True)
+        self._broken_id: int | None = None
         self.layout_.addLayout(_buttons(self.verify_button, self.csv_button))
         self.layout_.addWidget(self.verify_result)
 
@@ -772,6 +773,9 @@ class AccessLogPage(ReviewPage):
                         numeric=(0,))
         shown = f"（新しい順に {len(rows):,} 件を表示）" if total > len(rows) else ""
         self.say(f"{total:,} 件{shown}")
+        if self._broken_id:
+            self._select_entry(self._broken_id)
+            self._broken_id = None
 
     def verify(self) -> None:
         from kodoku_desk.services import review
@@ -787,7 +791,9 @@ class AccessLogPage(ReviewPage):
         prefix = "検証結果: " if report.ok else "検証結果（問題あり）: "
         self.verify_result.setText(prefix + report.message)
         if not report.ok and report.broken_id:
-            self._select_entry(report.broken_id)
+            # Reload so the list shows the entry as it is stored now, then point at it.
+            self._broken_id = report.broken_id
+            self.search()
 
     def _select_entry(self, entry_id: int) -> None:
         for row in range(self.table.rowCount()):
