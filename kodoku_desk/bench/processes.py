@@ -1,0 +1,144 @@
+"""Measures that need a fresh process: start-up to the first dialog, and the GUI session with
+the event-loop lag probe (whose process also gives the app's peak memory)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kodoku_desk.bench.workspaces import LOGIN, BenchWorkspaces
+
+START_TIMEOUT_S = 60
+LAG_TIMEOUT_S = 600
+
+# Runs the real entry point (ui.app.run_app) and reports when its first top-level window is
+# exposed: QApplication.exec and QDialog.exec are wrapped to start a 1 ms poll, so whichever
+# the shell uses (a modal login dialog or show() + exec()) is caught without changing the app.
+STARTUP_CHILD = r"""
+import os, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+def poll():
+    app = QApplication.instance()
+    for w in app.topLevelWidgets():
+        handle = w.windowHandle()
+        if w.isVisible() and handle is not None and handle.isExposed():
+            sys.stdout.write("SHOWN " + type(w).__name__ + "\n")
+            sys.stdout.flush()
+            os._exit(0)
+
+def wrap(cls):
+    original = cls.exec
+    def exec_(self, *args):
+        timer = QTimer()
+        timer.timeout.connect(poll)
+        timer.start(1)
+        wrap.timers.append(timer)
+        return original(self, *args)
+    cls.exec = exec_
+wrap.timers = []
+wrap(QApplication)
+wrap(QDialog)
+from kodoku_desk.ui.app import run_app
+run_app()
+sys.stdout.write("EXITED\n")
+"""
+
+
+def _child_env(home: Path) -> dict:
+    """Offscreen Qt and a throw-away home: the app's settings of the person running the
+    benchmark are neither read nor changed."""
+    env = dict(os.environ)
+    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(home), XDG_CONFIG_HOME=str(home / "config"),
+               XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"))
+    env.pop("KODOKU_PASSWORD", None)
+    return env
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def startup_row(repeat: int):
+    from kodoku_desk.bench.runner import FAILED, NOT_BUILT, Row, Timing
+
+    row = Row("startup", "起動からログイン画面まで（新しいプロセス）", "≤ 1.5 s", target_value=1500)
+    if not _has("kodoku_desk.ui.app"):
+        row.status, row.note = NOT_BUILT, "kodoku_desk.ui.app.run_app がまだありません"
+        return row
+    values, shown = [], ""
+    with tempfile.TemporaryDirectory(prefix="kodoku-bench-home-") as home:
+        env = _child_env(Path(home))
+        for _ in range(repeat + 1):  # the first run warms the OS file cache; not counted
+            start = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env, text=True)
+            try:
+                line = proc.stdout.readline()
+                elapsed = (time.perf_counter() - start) * 1000
+            finally:
+                proc.kill()
+                _, err = proc.communicate(timeout=START_TIMEOUT_S)
+            if not line.startswith("SHOWN"):
+                row.status = FAILED
+                row.note = ("画面が表示されませんでした: " + (err.strip().splitlines() or ["?"])[-1])[:200]
+                return row
+            shown = line.split()[1]
+            values.append(elapsed)
+    row.cipher = Timing(values[1:])
+    row.note = f"最初に表示された画面: {shown}"
+    return row
+
+
+def gui_rows(ws: BenchWorkspaces) -> list:
+    """The scripted GUI session in its own process: worst stall and peak memory."""
+    from kodoku_desk.bench.runner import FAILED, NOT_BUILT, Row, Timing
+    from kodoku_desk.services.demo import DEMO_PASSWORD
+
+    stall = Row("gui_stall", "GUIスレッドの最長停止（操作の流れ）", "≤ 100 ms", target_value=100)
+    memory = Row("peak_memory", "アプリのピークメモリ（ワークスペースを開いた状態）", "≤ 500 MB",
+                 unit="MB", target_value=500)
+    if not ws.samples.people or not ws.samples.meeting_id:
+        for row in (stall, memory):
+            row.status, row.note = NOT_BUILT, "ケースがありません（--cases 0）"
+        return [stall, memory]
+    person = ws.samples.people[len(ws.samples.people) // 2]
+    with tempfile.TemporaryDirectory(prefix="kodoku-bench-gui-") as tmp:
+        args = {"query": person["kana"], "case_id": person["case_id"],
+                "send_case_id": ws.samples.send_case_id, "send_agency_id": ws.samples.send_agency_id,
+                "meeting_id": ws.samples.meeting_id, "out_dir": tmp}
+        env = _child_env(Path(tmp))
+        env["KODOKU_PASSWORD"] = DEMO_PASSWORD
+        proc = subprocess.run(
+            [sys.executable, "-m", "kodoku_desk.ui.lagprobe", "--workspace", str(ws.cipher_dir),
+             "--login", LOGIN, "--args", json.dumps(args)],
+            capture_output=True, text=True, env=env, timeout=LAG_TIMEOUT_S)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        for row in (stall, memory):
+            row.status, row.note = FAILED, tail[:200]
+        return [stall, memory]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    stall.cipher = Timing([result["worst_stall_ms"]])
+    steps = "、".join(f"{s['name']} {s['ms']:.0f} ms" + ("" if s["ok"] else f"（失敗: {s['note']}）")
+                     for s in result["steps"])
+    where = "；".join(f"{ms:.0f} ms 「{step}」 {at}" for ms, step, at in result["stalls"][:3])
+    stall.note = (f"最長は「{result['worst_during']}」の間。50 ms 超の停止 {result['stalls_over_50ms']} 回"
+                  f"（上位: {where}）。手順: {steps}。"
+                  f"画面: {len(result['pages_built'])} ページ"
+                  + (f"（未実装: {', '.join(result['pages_missing'])}）" if result["pages_missing"] else ""))
+    memory.cipher = Timing([result["maxrss_mb"]])
+    memory.note = "lag probe の GUI プロセス（ログイン→検索→ケース→つなぎ→資料出力の後）の ru_maxrss"
+    if not all(s["ok"] for s in result["steps"]):
+        stall.status = FAILED
+    return [stall, memory]
