@@ -52,6 +52,7 @@ def make_engine(path: Path, key: bytes | None) -> Engine:
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=4,
+        pool_use_lifo=True,  # reuse the warmest connection: its page cache is already full
     )
 
     @event.listens_for(engine, "connect")
