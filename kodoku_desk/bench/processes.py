@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,8 @@ def startup_row(repeat: int):
             proc = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=env, text=True)
             try:
-                line = proc.stdout.readline()
+                ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
+                line = proc.stdout.readline() if ready else ""
                 elapsed = (time.perf_counter() - start) * 1000
             finally:
                 proc.kill()
@@ -119,10 +121,15 @@ def gui_rows(ws: BenchWorkspaces) -> list:
                 "meeting_id": ws.samples.meeting_id, "out_dir": tmp}
         env = _child_env(Path(tmp))
         env["KODOKU_PASSWORD"] = DEMO_PASSWORD
-        proc = subprocess.run(
-            [sys.executable, "-m", "kodoku_desk.ui.lagprobe", "--workspace", str(ws.cipher_dir),
-             "--login", LOGIN, "--args", json.dumps(args)],
-            capture_output=True, text=True, env=env, timeout=LAG_TIMEOUT_S)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "kodoku_desk.ui.lagprobe", "--workspace", str(ws.cipher_dir),
+                 "--login", LOGIN, "--args", json.dumps(args)],
+                capture_output=True, text=True, env=env, timeout=LAG_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            for row in (stall, memory):
+                row.status, row.note = FAILED, f"{LAG_TIMEOUT_S} 秒で終わりませんでした"
+            return [stall, memory]
     if proc.returncode != 0 or not proc.stdout.strip():
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         for row in (stall, memory):

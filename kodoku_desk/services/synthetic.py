@@ -699,6 +699,7 @@ class _Generator:
             event("状態変更", status, step, coord)
             status = step
             if step == "評価":
+                event("評価記録", step, step, coord)
                 rows.add(PlanEvaluation, id=self.ids.take("plan_evaluations"), plan_id=plan_id,
                          plan_version_id=last_vid, evaluated_on=at.date(),
                          progress=[{"goal": g, "progress": rng.choice(("達成", "一部達成", "継続"))}

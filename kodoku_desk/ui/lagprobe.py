@@ -164,10 +164,14 @@ class Session:
 
 
 def _find(module: str, name: str):
+    """The object if its module has landed; an import error inside an existing module is a
+    real failure and is raised."""
     try:
         return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
 
 
 class _Shell:
