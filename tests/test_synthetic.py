@@ -201,3 +201,38 @@ def test_demo_meetings_hold_a_case_without_consent_beside_a_juso_part(demo):
             assert found_without
     finally:
         signed.close()
+
+
+DIGEST_CHILD = r"""
+import hashlib, sys
+from datetime import date
+from sqlalchemy import select
+from kodoku_desk.store import keys
+keys.ARGON2_PARAMS.update(t=1, m=8192, p=1)
+from kodoku_desk.services import demo, synthetic
+signed, _ = demo.create_demo(sys.argv[1], cases=0)
+synthetic.populate(signed, 40, 9, reference=date(2026, 11, 20))
+digest = hashlib.sha256()
+with signed.store.read() as s:
+    for model in synthetic.TABLE_ORDER:
+        table = model.__table__
+        for row in s.execute(select(table).order_by(*table.primary_key.columns)):
+            digest.update(repr(tuple(row)).encode())
+signed.close()
+print(digest.hexdigest())
+"""
+
+
+def test_same_rows_across_processes_whatever_the_hash_seed(tmp_path):
+    """Set iteration order changes with PYTHONHASHSEED; the generated rows must not."""
+    import os
+    import subprocess
+    import sys
+
+    digests = []
+    for i, hash_seed in enumerate(("1", "4242")):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        proc = subprocess.run([sys.executable, "-c", DIGEST_CHILD, str(tmp_path / f"w{i}")],
+                              capture_output=True, text=True, env=env, timeout=120, check=True)
+        digests.append(proc.stdout.strip().splitlines()[-1])
+    assert digests[0] == digests[1]
