@@ -104,7 +104,7 @@ def startup_row(repeat: int):
 
 def gui_rows(ws: BenchWorkspaces) -> list:
     """The scripted GUI session in its own process: worst stall and peak memory."""
-    from kodoku_desk.bench.runner import FAILED, NOT_BUILT, Row, Timing
+    from kodoku_desk.bench.runner import FAILED, NO_DATA, Row, Timing
     from kodoku_desk.services.demo import DEMO_PASSWORD
 
     stall = Row("gui_stall", "GUIスレッドの最長停止（操作の流れ）", "≤ 100 ms", target_value=100)
@@ -112,7 +112,7 @@ def gui_rows(ws: BenchWorkspaces) -> list:
                  unit="MB", target_value=500)
     if not ws.samples.people or not ws.samples.meeting_id:
         for row in (stall, memory):
-            row.status, row.note = NOT_BUILT, "ケースがありません（--cases 0）"
+            row.status, row.note = NO_DATA, "ケースがありません（--cases 0）"
         return [stall, memory]
     person = ws.samples.people[len(ws.samples.people) // 2]
     with tempfile.TemporaryDirectory(prefix="kodoku-bench-gui-") as tmp:
