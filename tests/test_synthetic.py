@@ -111,6 +111,10 @@ def test_every_handoff_state_with_events_that_match_the_cached_state(generated):
         overdue = [h for h in handoffs if h.state == SENT and h.due_on < REFERENCE]
         assert overdue, "some hand-offs must be overdue"
         assert len(events) == len(handoffs)
+        per_case: dict[int, int] = {}
+        for h in handoffs:
+            per_case[h.case_id] = per_case.get(h.case_id, 0) + 1
+        assert max(per_case.values()) == synthetic.HEAVY_CASE_HANDOFFS  # the long-running case
         # About ten events per case at city scale.
         assert 7 <= sum(len(c) for c in events.values()) / summary.counts["cases"] <= 13
 

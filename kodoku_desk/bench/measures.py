@@ -84,8 +84,9 @@ CASEVIEW = ("kodoku_desk.services.caseview", "case_view")
 
 
 def _open_case(signed, samples, i, scratch):
+    """The case with the most hand-offs (30): issue 3's "opening a case with 30 hand-offs"."""
     case_view = find(*CASEVIEW)
-    case_id = _person(samples, i)["case_id"]
+    case_id = samples.heavy_case_id or _person(samples, i)["case_id"]
     return lambda: case_view(signed, case_id)
 
 
@@ -160,13 +161,13 @@ DB_MEASURES: tuple[Measure, ...] = (
     Measure("people_name", "本人検索・受付（氏名）", "中央値 ≤ 100 ms", 100, _people_search("name")),
     Measure("people_kana", "本人検索・受付（ふりがな）", "中央値 ≤ 100 ms", 100, _people_search("kana")),
     Measure("people_phone", "本人検索・受付（電話）", "中央値 ≤ 100 ms", 100, _people_search("phone")),
-    Measure("case_open", "ケースを開く（画面のデータ）", "≤ 150 ms", 150, _open_case, CASEVIEW),
+    Measure("case_open", "ケースを開く（つなぎ30件のケース）", "≤ 150 ms", 150, _open_case, CASEVIEW),
     Measure("inbox_counts", "受信箱の件数", "≤ 50 ms", 50, _inbox),
     Measure("dashboard", "ダッシュボード集計", "≤ 1 s", 1000, _dashboard),
     Measure("packet_pdf", "会議資料 30件 PDF", "≤ 3 s", 3000, _packet("pdf")),
     Measure("packet_docx", "会議資料 30件 DOCX", "≤ 3 s", 3000, _packet("docx")),
-    Measure("report_year", "統計 1年分（集計）", "", None, _report),
-    Measure("report_year_pdf", "統計 1年分（PDF）", "", None, _report_pdf),
+    Measure("report_year", "統計 1年分（集計）", "≤ 10 s", 10_000, _report),
+    Measure("report_year_pdf", "統計 1年分（PDF）", "≤ 10 s", 10_000, _report_pdf),
 )
 
 

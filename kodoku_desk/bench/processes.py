@@ -116,7 +116,7 @@ def gui_rows(ws: BenchWorkspaces) -> list:
         return [stall, memory]
     person = ws.samples.people[len(ws.samples.people) // 2]
     with tempfile.TemporaryDirectory(prefix="kodoku-bench-gui-") as tmp:
-        args = {"query": person["kana"], "case_id": person["case_id"],
+        args = {"query": person["kana"], "case_id": ws.samples.heavy_case_id or person["case_id"],
                 "send_case_id": ws.samples.send_case_id, "send_agency_id": ws.samples.send_agency_id,
                 "meeting_id": ws.samples.meeting_id, "out_dir": tmp}
         env = _child_env(Path(tmp))

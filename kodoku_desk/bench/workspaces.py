@@ -31,6 +31,7 @@ class Samples:
 
     people: list[dict] = field(default_factory=list)  # name, kana, phone, case_id, case_no
     inbox_agency_id: int = 0
+    heavy_case_id: int = 0  # the case with the most hand-offs (30 in generated data)
     meeting_id: int = 0
     send_case_id: int = 0
     send_agency_id: int = 0
@@ -158,6 +159,9 @@ def _samples(signed: Signed, seed: int) -> Samples:
         busiest = s.execute(select(Handoff.to_agency_id, func.count()).group_by(Handoff.to_agency_id)
                             .order_by(func.count().desc()).limit(1)).first()
         out.inbox_agency_id = busiest[0] if busiest else (signed.actor.agency_id or 0)
+        heavy = s.execute(select(Handoff.case_id, func.count()).group_by(Handoff.case_id)
+                          .order_by(func.count().desc(), Handoff.case_id).limit(1)).first()
+        out.heavy_case_id = heavy[0] if heavy else 0
         out.send_case_id, out.send_agency_id = _sendable(s, signed.actor.agency_id)
     return out
 

@@ -69,6 +69,7 @@ from kodoku_desk.services.text import case_search_text, phone_key, search_key
 
 Progress = Callable[[int, int], None]
 BATCH_CASES = 2000
+HEAVY_CASE_HANDOFFS = 30  # the first generated case is passed on this many times
 HISTORY_DAYS = 730  # cases opened over the two years before the reference date
 
 # Insert order respects the foreign keys (PRAGMA foreign_keys is on).
@@ -503,6 +504,8 @@ class _Generator:
         rng = self.rng
         opened = case["opened_at"]
         target = rng.choice((2, 3, 3, 4, 4, 4, 5, 5, 6, 7))
+        if self.case_index == 1:  # one long-running case: opening it must stay fast (issue 3)
+            target = HEAVY_CASE_HANDOFFS
         sent: list[tuple[int, AgencyInfo, str, datetime]] = []  # (id, to, state, last event)
         dests = []
         for s in confirmed:
@@ -516,7 +519,7 @@ class _Generator:
             if h:
                 sent.append(h)
         tries = 0
-        while len(sent) < target and tries < 8:
+        while len(sent) < target and tries < 2 * target + 4:
             tries += 1
             parent = rng.choice(sent) if sent else None
             if parent and parent[2] == RETURNED:
