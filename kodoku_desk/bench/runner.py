@@ -118,17 +118,22 @@ def _sqlcipher_version(module) -> str:
         conn.close()
 
 
-def _time_calls(measure: Measure, signed, ws: BenchWorkspaces, repeat: int, scratch: Path
-                ) -> Timing:
-    values = []
-    measure.prepare(signed, ws.samples, repeat, scratch)()  # warm-up (imports, first pages)
+def _time_pair(measure: Measure, ws: BenchWorkspaces, repeat: int, scratch: Path
+               ) -> tuple[Timing, Timing]:
+    """Calls alternate SQLCipher, plain, SQLCipher, plain …: a machine whose speed drifts
+    during the run (other load, CPU boost) then biases neither side of the ratio."""
+    sides = (ws.cipher, ws.plain)
+    values: tuple[list[float], list[float]] = ([], [])
+    for signed in sides:  # warm-up (imports, first pages), not counted
+        measure.prepare(signed, ws.samples, repeat, scratch)()
     for i in range(repeat):
-        fn = measure.prepare(signed, ws.samples, i, scratch)
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        values.append((time.perf_counter() - start) * 1000)
-    return Timing(values)
+        for signed, out in zip(sides, values, strict=True):
+            fn = measure.prepare(signed, ws.samples, i, scratch)
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1000)
+    return Timing(values[0]), Timing(values[1])
 
 
 def db_rows(ws: BenchWorkspaces, repeat: int, log=None) -> list[Row]:
@@ -148,8 +153,7 @@ def db_rows(ws: BenchWorkspaces, repeat: int, log=None) -> list[Row]:
             if log:
                 log(f"計測中: {m.label}")
             try:
-                row.cipher = _time_calls(m, ws.cipher, ws, repeat, scratch)
-                row.plain = _time_calls(m, ws.plain, ws, repeat, scratch)
+                row.cipher, row.plain = _time_pair(m, ws, repeat, scratch)
             except Exception as exc:  # noqa: BLE001 - a broken measure is reported, not hidden
                 row.status, row.note = FAILED, f"{type(exc).__name__}: {exc}"[:200]
     return rows
