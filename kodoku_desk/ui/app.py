@@ -1,0 +1,131 @@
+"""`kodoku-desk` with no arguments: fonts, then the login (or first-run) dialog, then the main
+window. Only Qt and light modules are imported before the login dialog shows; SQLAlchemy, the
+models and the services load in the background while the user types the password."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+from kodoku_desk.ui.fonts import install_fonts
+from kodoku_desk.ui.login import LoginDialog, last_workspace, looks_like_workspace
+from kodoku_desk.ui.ops import Runner
+
+DEFAULT_IDLE_MINUTES = 5
+
+
+def _warm_imports() -> None:
+    """Import what sign-in needs on a side thread, so the first unlock does not pay for it."""
+    import kodoku_desk.services.admin  # noqa: F401
+    import kodoku_desk.services.auth  # noqa: F401
+
+
+class Shell(QObject):
+    """Login → main window → (logout) → login … until the user quits."""
+
+    def __init__(self, app: QApplication, idle_msecs: int | None = None) -> None:
+        super().__init__(app)
+        self.app = app
+        self.runner = Runner(self)
+        self.idle_msecs = idle_msecs  # tests override; otherwise the workspace setting
+        self.window = None
+        self.signed = None
+
+    def start(self) -> bool:
+        """Show the first dialog; False when the user quit without signing in."""
+        first_run = not looks_like_workspace(last_workspace())
+        signed = self._first_run() if first_run else self._login()
+        if signed is None:
+            return False
+        self._open_main(signed)
+        return True
+
+    def _login(self, **kwargs):
+        threading.Thread(target=_warm_imports, daemon=True).start()
+        while True:
+            dialog = LoginDialog(self.runner, **kwargs)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                return dialog.signed
+            if not dialog.wants_new:
+                return None
+            signed = self._first_run()
+            if signed is not None:
+                return signed
+
+    def _first_run(self):
+        from kodoku_desk.ui.firstrun import FirstRunDialog
+
+        dialog = FirstRunDialog(self.runner)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.signed
+        return self._login() if dialog.wants_login else None
+
+    def _open_main(self, signed) -> None:
+        from kodoku_desk.ui.context import AppContext
+        from kodoku_desk.ui.main_window import MainWindow
+
+        self.signed = signed
+        ctx = AppContext(signed=signed, runner=self.runner)
+        msecs = self.idle_msecs or DEFAULT_IDLE_MINUTES * 60_000
+        self.window = MainWindow(ctx, msecs)
+        self.window.logout_requested.connect(self.logout)
+        self.window.show()
+        self.window.locker.start()
+        if self.idle_msecs is None:
+            self._load_idle_setting(signed)
+
+    def _load_idle_setting(self, signed) -> None:
+        def work() -> int:
+            from kodoku_desk.services.admin import get_setting
+
+            with signed.store.read() as s:
+                return get_setting(s, "idle_lock_minutes")
+
+        window = self.window
+        self.runner.run(work, lambda minutes: window.locker.set_interval(minutes * 60_000),
+                        lambda exc: None)
+
+    def logout(self) -> None:
+        window, signed = self.window, self.signed
+        self.window = self.signed = None
+        if window is not None:
+            window.locker.stop()
+            window.hide()
+            window.deleteLater()
+        if signed is not None:
+            signed.close()  # one audit row and closing the engine: quick, and must finish first
+        # The next login runs from the event loop, not inside this slot.
+        QTimer.singleShot(0, self._after_logout)
+
+    def _after_logout(self) -> None:
+        signed = self._login()
+        if signed is None:
+            self.app.quit()
+            return
+        self._open_main(signed)
+
+    def shutdown(self) -> None:
+        if self.signed is not None:
+            try:
+                self.signed.close()
+            finally:
+                self.signed = None
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("kodoku-desk")
+    app.setApplicationDisplayName("kodoku-desk")
+    install_fonts(app)
+    shell = Shell(app)
+    if not shell.start():
+        return 0
+    app.setQuitOnLastWindowClosed(True)
+    try:
+        return app.exec()
+    finally:
+        shell.runner.wait_idle()
+        shell.shutdown()
