@@ -1,0 +1,197 @@
+"""Case search for the case list and `kodoku-desk case list`.
+
+The query is normalised exactly like the stored Case.search_text (services.text): width,
+hiragana/katakana, spaces and phone hyphens do not matter. Access scope is the one rule in
+services.cases.scope_clause, so a 受付 worker never finds another agency's case unless it was
+handed to their agency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.models import Agency, Block, Case, CaseField, Handoff, Person
+from kodoku_desk.models.cases import CASE_STATUS_LABELS, CASE_STATUSES, URGENCIES
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.cases import scope_clause
+from kodoku_desk.services.context import Actor
+from kodoku_desk.services.text import phone_key, search_key
+
+MAX_LIMIT = 1000
+# A phone fragment shorter than this would match too much of every number.
+MIN_PHONE_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The case list's filters; None / empty means "any"."""
+
+    agency_id: int | None = None  # owned by, or handed to, this agency
+    field: str | None = None
+    block_id: int | None = None
+    status: str | None = None  # open / closed
+    urgency: str | None = None  # one of URGENCIES, or "緊急" for the urgent path
+    date_from: date | None = None  # opened on or after
+    date_to: date | None = None  # opened on or before
+
+
+URGENT_PATH = "緊急"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    case_no: str
+    person_name: str
+    kana: str
+    birth_date: date | None
+    owner_agency: str
+    block: str
+    status: str
+    status_label: str
+    urgency: str
+    urgent_path: bool
+    multi_agency: bool
+    fields: list[str]
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    rows: list[CaseRow]
+    total: int
+    limit: int
+    offset: int
+    filters: CaseFilters = field(default_factory=CaseFilters)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_clause(query: str):
+    """The WHERE for a free-text query, or None for an empty one."""
+    key = search_key(query)
+    if not key:
+        return None
+    clauses = [Case.search_text.like(f"%{_like_escape(key)}%", escape="\\")]
+    digits = phone_key(query)
+    if len(digits) >= MIN_PHONE_DIGITS and digits != key:
+        clauses.append(Case.search_text.like(f"%{digits}%"))
+    return or_(*clauses)
+
+
+def _check_filters(f: CaseFilters) -> None:
+    if f.status and f.status not in CASE_STATUSES:
+        raise UserError(f"状態「{f.status}」はありません。選べるのは open（対応中）・closed（終結）です。",
+                        field="status")
+    if f.urgency and f.urgency not in (*URGENCIES, URGENT_PATH):
+        raise UserError(f"緊急度「{f.urgency}」はありません。選べるのは {'・'.join(URGENCIES)}・"
+                        f"{URGENT_PATH} です。", field="urgency")
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise UserError("期間の開始日が終了日より後になっています。", field="date_from")
+
+
+def filter_clauses(f: CaseFilters) -> list:
+    out = []
+    if f.agency_id is not None:
+        handed = exists().where(Handoff.case_id == Case.id, Handoff.to_agency_id == f.agency_id)
+        out.append(or_(Case.owner_agency_id == f.agency_id, handed))
+    if f.field:
+        out.append(exists().where(CaseField.case_id == Case.id, CaseField.field == f.field))
+    if f.block_id is not None:
+        out.append(Case.block_id == f.block_id)
+    if f.status:
+        out.append(Case.status == f.status)
+    if f.urgency == URGENT_PATH:
+        out.append(Case.urgent_path.is_(True))
+    elif f.urgency:
+        out.append(Case.urgency == f.urgency)
+    if f.date_from:
+        out.append(Case.opened_at >= datetime.combine(f.date_from, time.min))
+    if f.date_to:
+        out.append(Case.opened_at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+    return out
+
+
+def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilters | None = None,
+              *, limit: int = 100, offset: int = 0, with_total: bool = True) -> SearchResult:
+    """Cases the actor may see that match the query and filters, newest first."""
+    filters = filters or CaseFilters()
+    _check_filters(filters)
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    where = [Case.deleted.is_(False), scope_clause(actor), *filter_clauses(filters)]
+    text = query_clause(query)
+    if text is not None:
+        where.append(text)
+    owner = aliased(Agency)
+    q = (select(Case, Person.name, Person.kana, Person.birth_date, owner.name, Block.name)
+         .join(Person, Person.id == Case.person_id)
+         .join(owner, owner.id == Case.owner_agency_id)
+         .outerjoin(Block, Block.id == Case.block_id)
+         .where(and_(*where))
+         .order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset))
+    rows = [_row(c, name, kana, birth, agency, block)
+            for c, name, kana, birth, agency, block in session.execute(q)]
+    total = len(rows) + offset
+    if with_total and (len(rows) == limit or offset):
+        total = session.scalar(select(func.count()).select_from(Case).where(and_(*where))) or 0
+    return SearchResult(rows, total, limit, offset, filters)
+
+
+def _row(c: Case, name: str, kana: str, birth: date | None, agency: str, block: str | None) -> CaseRow:
+    return CaseRow(c.id, c.case_no, name, kana, birth, agency, block or "", c.status,
+                   CASE_STATUS_LABELS.get(c.status, c.status), c.urgency, c.urgent_path,
+                   c.multi_agency, list(c.fields or []), c.opened_at)
+
+
+def search_cases(signed: Signed, query: str = "", *, agency_id: int | None = None,
+                 field: str | None = None, block_id: int | None = None, status: str | None = None,
+                 urgency: str | None = None, date_from: date | None = None,
+                 date_to: date | None = None, limit: int = 100, offset: int = 0) -> SearchResult:
+    """The case list search in its own read session (the GUI runs it through ctx.runner)."""
+    filters = CaseFilters(agency_id, field, block_id, status, urgency, date_from, date_to)
+    with signed.store.read() as s:
+        return search_in(s, signed.actor, query, filters, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the case list's filter boxes offer."""
+
+    agencies: list[tuple[int, str]]
+    blocks: list[tuple[int, str]]
+    fields: list[str]
+    urgencies: list[str]
+    statuses: list[tuple[str, str]]
+
+
+def filter_choices(signed: Signed) -> FilterChoices:
+    from kodoku_desk.models.org import FIELDS
+
+    with signed.store.read() as s:
+        agencies = [(a.id, a.name) for a in s.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))]
+        blocks = [(b.id, b.name) for b in s.scalars(select(Block).order_by(Block.id))]
+    return FilterChoices(agencies, blocks, list(FIELDS), [*URGENCIES, URGENT_PATH],
+                         list(CASE_STATUS_LABELS.items()))
+
+
+def agency_by_name(session: Session, name: str) -> Agency:
+    """For the CLI's --agency: exact name, or a unique normalised partial match."""
+    agency = session.scalar(select(Agency).where(Agency.name == name))
+    if agency is not None:
+        return agency
+    key = search_key(name)
+    matches = [a for a in session.scalars(select(Agency)) if key and key in search_key(a.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"機関「{name}」は登録されていません。")
+    names = "、".join(a.name for a in matches[:5])
+    raise UserError(f"機関「{name}」に当てはまる機関が複数あります（{names}）。正式な名前で指定してください。")
