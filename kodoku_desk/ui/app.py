@@ -14,8 +14,6 @@ from kodoku_desk.ui.fonts import install_fonts
 from kodoku_desk.ui.login import LoginDialog, last_workspace, looks_like_workspace
 from kodoku_desk.ui.ops import Runner
 
-DEFAULT_IDLE_MINUTES = 5
-
 
 def _warm_imports() -> None:
     """Import what sign-in needs on a side thread, so the first unlock does not pay for it."""
@@ -69,24 +67,11 @@ class Shell(QObject):
 
         self.signed = signed
         ctx = AppContext(signed=signed, runner=self.runner)
-        msecs = self.idle_msecs or DEFAULT_IDLE_MINUTES * 60_000
-        self.window = MainWindow(ctx, msecs)
+        self.window = MainWindow(ctx, self.idle_msecs)
         self.window.logout_requested.connect(self.logout)
+        self.window.closed.connect(self.app.quit)
         self.window.show()
         self.window.locker.start()
-        if self.idle_msecs is None:
-            self._load_idle_setting(signed)
-
-    def _load_idle_setting(self, signed) -> None:
-        def work() -> int:
-            from kodoku_desk.services.admin import get_setting
-
-            with signed.store.read() as s:
-                return get_setting(s, "idle_lock_minutes")
-
-        window = self.window
-        self.runner.run(work, lambda minutes: window.locker.set_interval(minutes * 60_000),
-                        lambda exc: None)
 
     def logout(self) -> None:
         window, signed = self.window, self.signed
@@ -95,10 +80,12 @@ class Shell(QObject):
             window.locker.stop()
             window.hide()
             window.deleteLater()
-        if signed is not None:
-            signed.close()  # one audit row and closing the engine: quick, and must finish first
-        # The next login runs from the event loop, not inside this slot.
-        QTimer.singleShot(0, self._after_logout)
+        if signed is None:
+            QTimer.singleShot(0, self._after_logout)
+            return
+        # The logout audit row and closing the engine finish before the next login is offered.
+        self.runner.run(signed.close, lambda _: self._after_logout(),
+                        lambda exc: self._after_logout())
 
     def _after_logout(self) -> None:
         signed = self._login()
@@ -123,7 +110,8 @@ def run_app(argv: list[str] | None = None) -> int:
     shell = Shell(app)
     if not shell.start():
         return 0
-    app.setQuitOnLastWindowClosed(True)
+    # Logout hides the main window before the login dialog returns: quit only on a real close.
+    app.setQuitOnLastWindowClosed(False)
     try:
         return app.exec()
     finally:

@@ -32,6 +32,7 @@ from kodoku_desk.ui.pages.registry import PAGES, SECTIONS, PageSpec
 from kodoku_desk.ui.widgets import FieldError, PasswordPair
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+DEFAULT_IDLE_MSECS = 5 * 60_000  # services.admin.SETTING_DEFAULTS until the setting is read
 
 
 def _module_present(target: str) -> bool:
@@ -49,10 +50,13 @@ def visible_pages(actor) -> list[PageSpec]:
 
 class MainWindow(QMainWindow):
     logout_requested = Signal()
+    closed = Signal()
 
-    def __init__(self, ctx: AppContext, idle_msecs: int) -> None:
+    def __init__(self, ctx: AppContext, idle_msecs: int | None = None) -> None:
+        """idle_msecs: fixed auto-lock time (tests); None reads the workspace setting."""
         super().__init__()
         self.ctx = ctx
+        self.idle_from_setting = idle_msecs is None
         actor = ctx.actor
         self.setWindowTitle(f"kodoku-desk — {actor.agency_name}")
         self.pages: dict[str, QWidget] = {}
@@ -79,10 +83,21 @@ class MainWindow(QMainWindow):
         ctx.show_page = self.show_page
         ctx.open_case = self.open_case
         self.locker = Locker(ctx.runner, actor.display_name, self._check_password, self._record_lock,
-                             idle_msecs, self)
+                             idle_msecs or DEFAULT_IDLE_MSECS, self)
         self.locker.logout_requested.connect(self._logout_from_lock)
+        ctx.changes.changed.connect(self._on_changed)
         self._build_menu()
         self.resize(1200, 780)
+        if self.idle_from_setting:
+            self.load_idle_setting()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.locker.is_locked:  # closing a locked window would skip the password
+            event.ignore()
+            return
+        self.locker.stop()
+        super().closeEvent(event)
+        self.closed.emit()
 
     # --- status and menu -------------------------------------------------------------------
     def user_text(self) -> str:
@@ -175,6 +190,23 @@ class MainWindow(QMainWindow):
             opener(case_id)
 
     # --- lock / password -------------------------------------------------------------------
+    def load_idle_setting(self) -> None:
+        """Apply the workspace's 自動ロック minutes (read on the Runner)."""
+        signed = self.ctx.signed
+
+        def work() -> int:
+            from kodoku_desk.services.admin import get_setting
+
+            with signed.store.read() as s:
+                return get_setting(s, "idle_lock_minutes")
+
+        self.ctx.runner.run(work, lambda minutes: self.locker.set_interval(minutes * 60_000),
+                            lambda exc: None)
+
+    def _on_changed(self, what: str) -> None:
+        if what == "settings" and self.idle_from_setting:
+            self.load_idle_setting()
+
     def _check_password(self, password: str) -> bool:
         from kodoku_desk.services.auth import verify_unlock
 

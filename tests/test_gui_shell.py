@@ -1,0 +1,235 @@
+"""The app shell through its real widgets: login, main window, idle lock, first run, 管理 pages.
+Screenshots go to /tmp/shots-shell/ (offscreen grabs) for a person to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ADMIN_PASSWORD
+from gui_helpers import type_text, wait_runner
+from PySide6.QtWidgets import QDialog
+
+from kodoku_desk.services import admin
+from kodoku_desk.services.auth import WRONG, create_workspace
+from kodoku_desk.ui.context import AppContext
+from kodoku_desk.ui.ops import Runner
+
+SHOTS = Path("/tmp/shots-shell")
+STAFF_PASSWORD = "staff-password-9"
+
+
+def shot(widget, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+@pytest.fixture
+def org_ws(ws_dir: Path) -> Path:
+    """A closed workspace with an admin and a 受付 worker of 東部地域包括支援センター."""
+    signed = create_workspace(ws_dir, "admin", "管理 太郎", ADMIN_PASSWORD)
+    admin.create_block(signed, "東部ブロック")
+    admin.save_agency(signed, "東部地域包括支援センター", ["高齢"], "東部ブロック", "委託", "084-000-0000")
+    admin.create_staff(signed, "uketsuke", "受付 花子", "東部地域包括支援センター", ["intake"],
+                       STAFF_PASSWORD)
+    signed.close()
+    return ws_dir
+
+
+@pytest.fixture
+def runner(qtbot):
+    r = Runner()
+    yield r
+    r.wait_idle()
+
+
+def sign_in_through_dialog(qtbot, runner, folder: Path, login: str, password: str):
+    from kodoku_desk.ui.login import LoginDialog
+
+    dialog = LoginDialog(runner, folder, login)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText(password)
+    dialog.login_button.click()
+    wait_runner(qtbot, runner)
+    return dialog
+
+
+@pytest.fixture
+def main_window(qtbot, runner):
+    """Build a main window for a Signed; closes the workspace afterwards."""
+    made = []
+
+    def make(signed, idle_msecs: int = 60_000):
+        from kodoku_desk.ui.main_window import MainWindow
+
+        window = MainWindow(AppContext(signed=signed, runner=runner), idle_msecs)
+        qtbot.addWidget(window)
+        window.show()
+        window.locker.start()
+        made.append((window, signed))
+        return window
+
+    yield make
+    for window, signed in made:
+        window.locker.stop()
+        if window.locker.is_locked:
+            window.locker.release()
+            window.locker.stop()
+        wait_runner(qtbot, runner)
+        signed.close()
+
+
+def test_login_dialog_signs_in_and_status_bar_shows_agency(qtbot, runner, org_ws, main_window):
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "uketsuke", STAFF_PASSWORD)
+    shot(dialog, "login")
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    window = main_window(dialog.signed)
+    status = window.user_label.text()
+    assert "東部地域包括支援センター" in status and "受付 花子" in status and "受付" in status
+    assert "管理" not in window.nav_sections()  # a 受付 worker has no 管理 section
+    assert window.page("staff") is None
+
+
+def test_wrong_password_shows_message_in_dialog(qtbot, runner, org_ws):
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "uketsuke", "not-the-password")
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.isVisible()
+    assert dialog.error.text() == WRONG
+    assert dialog.signed is None
+    shot(dialog, "login-wrong-password")
+
+
+def test_idle_lock_keeps_half_typed_input(qtbot, runner, org_ws, main_window):
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "admin", ADMIN_PASSWORD)
+    window = main_window(dialog.signed, idle_msecs=60_000)
+    page = window.show_page("agencies")
+    wait_runner(qtbot, runner)
+    type_text(page.block_edit, "南部ブロ")  # half-typed, not saved
+    window.locker.set_interval(200)
+    qtbot.waitUntil(lambda: window.locker.is_locked, timeout=3000)
+    lock = window.locker.dialog
+    assert window.locker.covers and all(c.isVisible() for c in window.locker.covers)
+    wait_runner(qtbot, runner)
+    shot(window, "lock-covered-window")
+    shot(lock, "lock-dialog")
+
+    lock.password_edit.setText("wrong-password-0")
+    lock.unlock_button.click()
+    wait_runner(qtbot, runner)
+    assert window.locker.is_locked
+    assert lock.error.text() == "パスワードが違います。"
+
+    window.locker.set_interval(60_000)
+    lock.password_edit.setText(ADMIN_PASSWORD)
+    lock.unlock_button.click()
+    wait_runner(qtbot, runner)
+    assert not window.locker.is_locked
+    assert window.stack.currentWidget() is page
+    assert page.block_edit.text() == "南部ブロ"
+    with dialog.signed.store.read() as s:
+        from sqlalchemy import select
+
+        from kodoku_desk.models import AuditEntry
+        actions = list(s.scalars(select(AuditEntry.action)))
+    assert {"lock", "unlock", "unlock_failed"} <= set(actions)
+
+
+def test_manual_lock_from_menu(qtbot, runner, org_ws, main_window):
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "admin", ADMIN_PASSWORD)
+    window = main_window(dialog.signed)
+    window.locker.lock()
+    assert window.locker.is_locked
+    window.locker.dialog.reject()  # Esc does not unlock
+    assert window.locker.is_locked
+    window.locker.dialog.password_edit.setText(ADMIN_PASSWORD)
+    window.locker.dialog.unlock_button.click()
+    wait_runner(qtbot, runner)
+    assert not window.locker.is_locked
+    shot(window, "main-window")
+
+
+def test_admin_creates_agency_and_staff_through_widgets(qtbot, runner, org_ws, main_window):
+    from kodoku_desk.ui.pages.admin import AgencyDialog, StaffDialog
+
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "admin", ADMIN_PASSWORD)
+    window = main_window(dialog.signed)
+    assert window.nav_sections()[-1] == "管理"
+    agencies = window.show_page("agencies")
+    wait_runner(qtbot, runner)
+    shot(window, "admin-agencies")
+
+    form = AgencyDialog(window.ctx, agencies.blocks, None, agencies)
+    qtbot.addWidget(form)
+    type_text(form.name_edit, "西部交流館")
+    form.submit()
+    assert "分野" in form.error.text()  # nothing saved without a field
+    form.field_boxes["参加支援"].setChecked(True)
+    form.block_combo.setCurrentIndex(form.block_combo.findData("東部ブロック"))
+    form.operation_buttons["直営"].setChecked(True)
+    form.contact_edit.setText("084-111-2222")
+    form.show()
+    shot(form, "admin-agency-dialog")
+    form.submit()
+    wait_runner(qtbot, runner)
+    assert form.result() == QDialog.DialogCode.Accepted
+    with dialog.signed.store.read() as s:
+        row = next(a for a in admin.list_agencies(s) if a.name == "西部交流館")
+    assert row.fields == ["参加支援"] and row.block == "東部ブロック" and row.operation == "直営"
+
+    staff_page = window.show_page("staff")
+    wait_runner(qtbot, runner)
+    shot(window, "admin-staff")
+    staff_form = StaffDialog(window.ctx, staff_page.agencies, staff_page)
+    qtbot.addWidget(staff_form)
+    staff_form.login_edit.setText("kouryu")
+    type_text(staff_form.name_edit, "交流 一郎")
+    staff_form.agency_combo.setCurrentText("西部交流館")
+    staff_form.role_boxes["intake"].setChecked(True)
+    staff_form.password.first.setText("short")
+    staff_form.password.second.setText("short")
+    staff_form.submit()
+    wait_runner(qtbot, runner)
+    assert "10文字以上" in staff_form.error.text()  # the rule is said
+    staff_form.password.first.setText(STAFF_PASSWORD)
+    staff_form.password.second.setText(STAFF_PASSWORD)
+    staff_form.show()
+    shot(staff_form, "admin-staff-dialog")
+    staff_form.submit()
+    wait_runner(qtbot, runner)
+    assert staff_form.result() == QDialog.DialogCode.Accepted
+    with dialog.signed.store.read() as s:
+        new = next(r for r in admin.list_staff(s) if r.login == "kouryu")
+    assert new.display_name == "交流 一郎" and new.agency == "西部交流館" and new.roles == ["intake"]
+
+    window.show_page("settings")
+    wait_runner(qtbot, runner)
+    shot(window, "admin-settings")
+
+
+def test_first_run_dialog_offers_demo_and_new(qtbot, runner, tmp_path):
+    from kodoku_desk.ui.firstrun import FirstRunDialog, NewWorkspaceDialog
+
+    dialog = FirstRunDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.demo_button.text() == "デモ用ワークスペースを作成"
+    assert dialog.new_button.text() == "新しいワークスペースを作成"
+    shot(dialog, "first-run")
+
+    new = NewWorkspaceDialog(runner, dialog)  # closed with its parent
+    new.folder_row.edit.setText(str(tmp_path / "new-ws"))
+    new.login_edit.setText("boss")
+    type_text(new.name_edit, "所長 三郎")
+    new.password.first.setText("a-long-password")
+    new.password.second.setText("another-password")
+    new.try_create()
+    assert new.error.text() == "確認用のパスワードが一致しません。"
+    new.password.second.setText("a-long-password")
+    new.show()
+    shot(new, "first-run-new-workspace")
+    new.try_create()
+    wait_runner(qtbot, runner)
+    assert new.result() == QDialog.DialogCode.Accepted
+    assert new.signed.actor.login == "boss" and new.signed.actor.display_name == "所長 三郎"
+    new.signed.close()
