@@ -141,7 +141,7 @@ class NewWorkspaceDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(700)
 
     def try_create(self) -> None:
         from kodoku_desk.errors import UserError

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -67,11 +68,14 @@ class Cover(QWidget):
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.setAutoFillBackground(True)
-        self.setStyleSheet("background: #2f3b4c;")
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#2f3b4c"))
+        self.setPalette(palette)
         label = QLabel("ロック中", self)
         label.setStyleSheet("color: white; font-size: 20pt;")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(label)
         self.setGeometry(window.rect())
         window.installEventFilter(self)
@@ -175,7 +179,7 @@ class Locker(QObject):
             dialog.error.show_message("パスワードを入力してください。")
             return
         dialog.unlock_button.setEnabled(False)
-        dialog.error.show_message("確認しています…")
+        dialog.error.show_note("確認しています…")
 
         def done(ok: bool) -> None:
             dialog.unlock_button.setEnabled(True)

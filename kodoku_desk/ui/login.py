@@ -61,7 +61,7 @@ class FolderRow(QWidget):
     def __init__(self, folder: Path | str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QLineEdit(str(folder), self)
-        self.edit.setMinimumWidth(320)
+        self.edit.setMinimumWidth(420)
         browse = QPushButton("参照…", self)
         browse.clicked.connect(self._browse)
         layout = QHBoxLayout(self)
@@ -125,7 +125,7 @@ class LoginDialog(QDialog):
         layout.addWidget(self.error)
         layout.addLayout(extra)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(700)
         (self.password_edit if self.login_edit.text() else self.login_edit).setFocus()
 
     def try_sign_in(self) -> None:
@@ -134,7 +134,7 @@ class LoginDialog(QDialog):
         if not login or not password:
             self.error.show_message("ログインIDとパスワードを入力してください。")
             return
-        self.error.show_message("確認しています…")
+        self.error.show_note("確認しています…")
         self._set_busy(True)
 
         def work():

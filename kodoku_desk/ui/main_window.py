@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self.specs = {p.key: p for p in visible_pages(actor)}
         self.nav = QTreeWidget(self)
         self.nav.setHeaderHidden(True)
-        self.nav.setMinimumWidth(180)
+        self.nav.setMinimumWidth(200)
+        self.nav.setStyleSheet("QTreeWidget::item { padding: 4px 2px; }")
         self.stack = QStackedWidget(self)
         welcome = QLabel(f"{actor.display_name} さん、ようこそ。\n左の一覧から画面を選んでください。", self)
         welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)

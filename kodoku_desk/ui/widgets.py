@@ -28,8 +28,14 @@ class FieldError(QLabel):
         self.hide()
 
     def show_message(self, message: str) -> None:
+        self.setStyleSheet(ERROR_STYLE)
         self.setText(message)
         self.setVisible(bool(message))
+
+    def show_note(self, message: str) -> None:
+        """A neutral (grey) line in the same place, e.g. 「確認しています…」."""
+        self.show_message(message)
+        self.setStyleSheet(HINT_STYLE)
 
     def clear_message(self) -> None:
         self.show_message("")

@@ -174,7 +174,7 @@ class AgencyAdminPage(Page):
 
         self.block_list = QListWidget(self)
         self.block_edit = QLineEdit(self)
-        self.block_edit.setPlaceholderText("新しいブロック名（例: 北部ブロック）")
+        self.block_edit.setPlaceholderText("例: 北部ブロック")
         add_block = QPushButton("ブロックを追加", self)
         add_block.clicked.connect(self.add_block)
         self.block_edit.returnPressed.connect(add_block.click)
@@ -411,9 +411,11 @@ class SettingsPage(Page):
         self.spins: dict[str, QSpinBox] = {}
         settings = QGroupBox("設定", self)
         form = QFormLayout(settings)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for key, label in admin.SETTING_LABELS.items():
             spin = QSpinBox(self)
             spin.setRange(1, 120)
+            spin.setMinimumWidth(100)
             spin.setValue(admin.SETTING_DEFAULTS[key])
             self.spins[key] = spin
             form.addRow(label, spin)
@@ -421,7 +423,7 @@ class SettingsPage(Page):
         save.clicked.connect(self.save)
         self.message = QLabel(self)
         self.error = FieldError(self)
-        form.addRow(save)
+        form.addRow("", save)
         form.addRow(self.message)
         form.addRow(self.error)
 
