@@ -1,0 +1,76 @@
+"""What the inbox and outbox screens load in one background call: the bucket counts and the
+rows of the chosen bucket. The buckets, the overdue rule and the rows themselves are the
+hand-off domain's (services.handoffs); this module only composes them for a screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kodoku_desk.errors import AccessDenied
+from kodoku_desk.models import Agency, Handoff
+from kodoku_desk.services import handoffs
+from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.context import Actor
+
+
+@dataclass(frozen=True)
+class BoxData:
+    agency_id: int
+    agency_name: str
+    counts: dict[str, int]  # bucket → count, in the domain's bucket order
+    overdue: int
+    rows: list[handoffs.HandoffRow]
+
+
+def check_agency(session: Session, actor: Actor, agency_id: int | None) -> Agency:
+    """The actor's own agency, or any agency for those who see all cases."""
+    agency_id = agency_id if agency_id is not None else actor.agency_id
+    if agency_id is None:
+        raise AccessDenied("所属機関のない職員には受信箱・送信箱がありません。機関を選んでください。")
+    if agency_id != actor.agency_id and not actor.sees_all_cases:
+        raise AccessDenied("他の機関の受信箱・送信箱は見られません。")
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise AccessDenied("その機関は登録されていません。")
+    return agency
+
+
+def inbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = "未受理", *,
+               overdue_only: bool = False, today: date | None = None) -> BoxData:
+    with signed.store.read() as s:
+        agency = check_agency(s, signed.actor, agency_id)
+        counts = handoffs.inbox_counts(s, agency.id)
+        overdue = handoffs.overdue_count(s, agency.id, today)
+        rows = handoffs.inbox(s, agency.id, bucket, overdue_only=overdue_only, today=today)
+        return BoxData(agency.id, agency.name, counts, overdue, rows)
+
+
+def outbox_counts(session: Session, agency_id: int) -> dict[str, int]:
+    """Per OUTBOX_BUCKETS for hand-offs sent FROM the agency: one GROUP BY."""
+    by_state = dict(session.execute(select(Handoff.state, func.count()).where(
+        Handoff.from_agency_id == agency_id).group_by(Handoff.state)).all())
+    return {bucket: sum(by_state.get(state, 0) for state in states)
+            for bucket, states in handoffs.OUTBOX_BUCKETS.items()}
+
+
+def outbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = None, *,
+                today: date | None = None) -> BoxData:
+    with signed.store.read() as s:
+        agency = check_agency(s, signed.actor, agency_id)
+        counts = outbox_counts(s, agency.id)
+        rows = handoffs.outbox(s, agency.id, bucket, today=today)
+        overdue = sum(1 for r in rows if r.overdue)
+        return BoxData(agency.id, agency.name, counts, overdue, rows)
+
+
+def agencies(signed: Signed) -> list[tuple[int, str]]:
+    """Agencies whose boxes the actor may open (all for coordinators and above)."""
+    with signed.store.read() as s:
+        q = select(Agency.id, Agency.name).order_by(Agency.name)
+        if not signed.actor.sees_all_cases:
+            q = q.where(Agency.id == signed.actor.agency_id)
+        return [(i, n) for i, n in s.execute(q)]
