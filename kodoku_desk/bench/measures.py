@@ -80,7 +80,7 @@ def _people_search(kind: str) -> Prepare:
 
 # --- the rest ----------------------------------------------------------------------------------
 
-CASEVIEW = ("kodoku_desk.services.caseview", "case_view")
+CASEVIEW = ("kodoku_desk.services.caseview", "load_case_view")
 
 
 def _open_case(signed, samples, i, scratch):

@@ -143,7 +143,8 @@ def gui_rows(ws: BenchWorkspaces) -> list:
     stall.note = (f"最長は「{result['worst_during']}」の間。50 ms 超の停止 {result['stalls_over_50ms']} 回"
                   f"（上位: {where}）。手順: {steps}。"
                   f"画面: {len(result['pages_built'])} ページ"
-                  + (f"（未実装: {', '.join(result['pages_missing'])}）" if result["pages_missing"] else ""))
+                  + (f"（未実装: {', '.join(result['pages_missing'])}）" if result["pages_missing"] else "")
+                  + (f"（開けない: {'; '.join(result['pages_broken'])}）" if result.get("pages_broken") else ""))
     memory.cipher = Timing([result["maxrss_mb"]])
     memory.note = "lag probe の GUI プロセス（ログイン→検索→ケース→つなぎ→資料出力の後）の ru_maxrss"
     if not all(s["ok"] for s in result["steps"]):
