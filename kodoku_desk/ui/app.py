@@ -79,13 +79,21 @@ class Shell(QObject):
         if window is not None:
             window.locker.stop()
             window.hide()
-            window.deleteLater()
-        if signed is None:
-            QTimer.singleShot(0, self._after_logout)
-            return
-        # The logout audit row and closing the engine finish before the next login is offered.
-        self.runner.run(signed.close, lambda _: self._after_logout(),
-                        lambda exc: self._after_logout())
+
+        def finish(_=None) -> None:
+            if window is not None:
+                window.deleteLater()  # only now: pending page results were delivered to it
+            self._after_logout()
+
+        def close_when_idle() -> None:
+            if self.runner.active:  # let running page loads finish against the open store
+                QTimer.singleShot(50, close_when_idle)
+            elif signed is None:
+                finish()
+            else:  # the logout audit row and closing the engine, off the GUI thread
+                self.runner.run(signed.close, finish, finish)
+
+        QTimer.singleShot(0, close_when_idle)
 
     def _after_logout(self) -> None:
         signed = self._login()

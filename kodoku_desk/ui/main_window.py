@@ -79,8 +79,8 @@ class MainWindow(QMainWindow):
         self.nav.currentItemChanged.connect(self._nav_changed)
         self.user_label = QLabel(self.user_text(), self)
         self.statusBar().addPermanentWidget(self.user_label)
-        ctx.runner.busy_changed.connect(
-            lambda busy: self.statusBar().showMessage("処理中…" if busy else "", 0))
+        # A bound slot, not a lambda: the runner outlives this window across logout/login.
+        ctx.runner.busy_changed.connect(self._busy_changed)
         ctx.show_page = self.show_page
         ctx.open_case = self.open_case
         self.locker = Locker(ctx.runner, actor.display_name, self._check_password, self._record_lock,
@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         if self.idle_from_setting:
             self.load_idle_setting()
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.statusBar().showMessage("処理中…" if busy else "", 0)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         if self.locker.is_locked:  # closing a locked window would skip the password
