@@ -233,3 +233,32 @@ def test_first_run_dialog_offers_demo_and_new(qtbot, runner, tmp_path):
     assert new.result() == QDialog.DialogCode.Accepted
     assert new.signed.actor.login == "boss" and new.signed.actor.display_name == "所長 三郎"
     new.signed.close()
+
+
+def test_first_run_demo_shows_logins_and_signs_in(qtbot, runner, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from kodoku_desk.services.demo import DEMO_PASSWORD
+    from kodoku_desk.ui import firstrun
+
+    monkeypatch.setattr(firstrun, "DEMO_CASES", 0)  # the organisation only: fast
+    dialog = firstrun.FirstRunDialog(runner)
+    qtbot.addWidget(dialog)
+    seen: list[str] = []
+
+    def close_logins() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, firstrun.DemoLoginsDialog) and w.isVisible():
+                seen.append(w.findChild(firstrun.QTextEdit).toPlainText())
+                shot(w, "first-run-demo-logins")
+                w.accept()
+                return
+        QTimer.singleShot(50, close_logins)
+
+    QTimer.singleShot(50, close_logins)
+    dialog.create_demo(tmp_path / "demo-ws")
+    qtbot.waitUntil(lambda: dialog.signed is not None, timeout=20000)
+    assert seen and DEMO_PASSWORD in seen[0] and "coord" in seen[0]
+    assert dialog.signed.actor.login == "admin"
+    dialog.signed.close()
