@@ -88,6 +88,7 @@ class RowsEditor(QWidget):
         self.table.setRowCount(0)
         for r in rows:
             self.add_row(r)
+        self.table.resizeRowsToContents()
 
     def rows(self) -> list[dict]:
         out = []
@@ -236,6 +237,8 @@ class PlansPage(Page):
         self.case_filter.textChanged.connect(self._apply_filter)
         self.new_button = QPushButton("ケースから下書きを作成")
         self.new_button.clicked.connect(self.new_from_case)
+        for combo in (self.status_filter, self.approval_filter):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         filters = QHBoxLayout()
         for label, widget in (("状態", self.status_filter), ("承認", self.approval_filter)):
             filters.addWidget(QLabel(label))
@@ -250,6 +253,7 @@ class PlansPage(Page):
         self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.verticalHeader().setVisible(False)
+        self.list_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.list_view.horizontalHeader().setStretchLastSection(True)
         self.list_view.clicked.connect(lambda index: self.open_plan(
             self.list_model.row_at(index.row()).id))
