@@ -3,6 +3,7 @@
 from kodoku_desk.models import (  # noqa: F401 - per-domain indexes, declared for metadata
     indexes_intake,  # 0004_intake
     indexes_review,  # 0003_review
+    indexes_search,  # 0005_search
 )
 from kodoku_desk.models.audit import AuditEntry, Disclosure
 from kodoku_desk.models.base import Base, now
