@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.errors import UserError
-from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, RETURNED, WITHDRAWN
+from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, RETURNED, SENT, WITHDRAWN
 from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
@@ -45,16 +45,20 @@ INBOX_COLUMNS = [
     ("reason", "理由"), ("request", "依頼内容"),
 ]
 OUTBOX_COLUMNS = [
+    ("overdue", "期限", lambda v: "期限超過" if v else ""),
     ("case_no", "ケース番号"), ("person_name", "氏名"), ("to_agency", "送付先"),
     ("state", "状態"), ("sent_at", "送付日", wareki),
     ("last_event_at", "最新の応答", stamp), ("last_note", "応答・理由"),
     ("last_alternative", "代わりの提案"),
-    ("overdue", "期限", lambda v: "期限超過" if v else ""),
 ]
+# An answer is an event by the receiver; the send itself is not one.
+ANSWER_ATTRS = ("last_event_at", "last_note", "last_alternative")
 
 
 class HandoffTableModel(RowsTableModel):
-    """Overdue rows in red; returned rows show their reason in the tooltip."""
+    """Overdue rows in red. answers_only (outbox): the send's own note is not an answer."""
+
+    answers_only = False
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -65,6 +69,10 @@ class HandoffTableModel(RowsTableModel):
             return OVERDUE_BG
         if row.overdue and role == Qt.ItemDataRole.ForegroundRole:
             return OVERDUE_FG
+        attr = self.columns[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole and attr in ANSWER_ATTRS and \
+                row.last_event_state == SENT and self.answers_only:
+            return "（まだ応答はありません）" if attr == "last_note" else ""
         return super().data(index, role)
 
 
@@ -358,6 +366,7 @@ class OutboxPage(BoxPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.model.answers_only = True
         self.withdraw_button = QPushButton("取り下げる…")
         self.withdraw_button.clicked.connect(self._withdraw_dialog)
         self.actions_row.addWidget(self.withdraw_button)
