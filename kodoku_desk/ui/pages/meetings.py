@@ -111,6 +111,7 @@ class PartPanel(QWidget):
                         for m in self.part.members]
         self.members_model = RowsTableModel([("label", "構成員")], self.members)
         self.members_view = _table(self.members_model)
+        self.members_view.setMinimumHeight(110)
         org = self.page.org
         self.agency_pick = QComboBox()
         for agency_id, name in org.agencies:
@@ -410,6 +411,7 @@ class MeetingsPage(Page):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([400, 900])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.new_session()

@@ -44,6 +44,12 @@ def _when(value) -> str:
     return to_wareki(value.date() if hasattr(value, "date") else value) if value else ""
 
 
+def _fit(view: QTableView) -> None:
+    """Columns as wide as their content (dates must not wrap), the last one takes the rest."""
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+
+
 def _text_box(lines: int = 3) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setTabChangesFocus(True)
@@ -253,8 +259,7 @@ class PlansPage(Page):
         self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.verticalHeader().setVisible(False)
-        self.list_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.list_view.horizontalHeader().setStretchLastSection(True)
+        _fit(self.list_view)
         self.list_view.clicked.connect(lambda index: self.open_plan(
             self.list_model.row_at(index.row()).id))
 
@@ -311,7 +316,7 @@ class PlansPage(Page):
         self.versions_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.versions_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.versions_view.verticalHeader().setVisible(False)
-        self.versions_view.horizontalHeader().setStretchLastSection(True)
+        _fit(self.versions_view)
         self.compare_button = QPushButton("前の版と比べる")
         self.compare_button.clicked.connect(self.compare_selected)
         self.compare_label = QLabel("版を選んで「前の版と比べる」を押すと、変わった項目を左右に並べて表示します。")
@@ -356,7 +361,7 @@ class PlansPage(Page):
         events = QTableView()
         events.setModel(self.events_model)
         events.verticalHeader().setVisible(False)
-        events.horizontalHeader().setStretchLastSection(True)
+        _fit(events)
         status_row = QHBoxLayout()
         status_row.addWidget(QLabel("次の状態"))
         status_row.addWidget(self.next_status)
@@ -392,7 +397,7 @@ class PlansPage(Page):
         evals = QTableView()
         evals.setModel(self.evals_model)
         evals.verticalHeader().setVisible(False)
-        evals.horizontalHeader().setStretchLastSection(True)
+        _fit(evals)
         box = QGroupBox("評価を記録")
         form = QFormLayout(box)
         form.addRow("評価日", self.eval_date)
