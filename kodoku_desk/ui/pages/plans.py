@@ -67,6 +67,8 @@ class RowsEditor(QWidget):
         self.table.setHorizontalHeaderLabels([h for _, h in columns])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
+        # two lines per row: 課題 and 支援内容 are often a sentence
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().lineSpacing() * 2 + 10)
         self.table.setMinimumHeight(120)
         add, remove = QPushButton("行を追加"), QPushButton("選択した行を削除")
         add.clicked.connect(lambda: self.add_row({}))
@@ -94,7 +96,6 @@ class RowsEditor(QWidget):
         self.table.setRowCount(0)
         for r in rows:
             self.add_row(r)
-        self.table.resizeRowsToContents()
 
     def rows(self) -> list[dict]:
         out = []
@@ -244,7 +245,9 @@ class PlansPage(Page):
         self.new_button = QPushButton("ケースから下書きを作成")
         self.new_button.clicked.connect(self.new_from_case)
         for combo in (self.status_filter, self.approval_filter):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         filters = QHBoxLayout()
         for label, widget in (("状態", self.status_filter), ("承認", self.approval_filter)):
             filters.addWidget(QLabel(label))
