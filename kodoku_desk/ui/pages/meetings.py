@@ -556,6 +556,7 @@ class MeetingsPage(Page):
             return meetings.get_session(signed, sid), meetings.decisions_for(signed, sid)
 
         self.ctx.runner.run(load, self._show_session, parent=self)
+        self.refresh()  # the list's case and part counts follow the agenda
 
     def _show_session(self, result) -> None:
         view, decisions = result
@@ -624,7 +625,6 @@ class MeetingsPage(Page):
                 self.session_id = result
             self.pending_parts = []
             self.ctx.changes.changed.emit("meeting")
-            self.refresh()
             self.reload_session()
 
         self.ctx.runner.run(fn, saved, lambda exc: self.session_error.show_message(error_text(exc)),
@@ -640,7 +640,7 @@ class MeetingsPage(Page):
             return
         signed, sid = self.ctx.signed, self.session_id
         self.ctx.runner.run(lambda: meetings.add_part(signed, sid, kind, title),
-                            lambda _id: (self.refresh(), self.reload_session()),
+                            lambda _id: self.reload_session(),
                             lambda exc: self.session_error.show_message(error_text(exc)),
                             parent=self)
 
