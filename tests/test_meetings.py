@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import date
 
@@ -148,7 +149,7 @@ def test_decision_creates_agreed_plan_version_and_minutes(world, tmp_path):
 def _docx_text(path, tmp_path) -> str:
     outdir = tmp_path / "lo"
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(outdir),
-                    "-env:UserInstallation=file:///tmp/lo-meetings", str(path)],
+                    f"-env:UserInstallation=file:///tmp/lo-kodoku-{os.getpid()}", str(path)],
                    check=True, capture_output=True, timeout=120)
     pdf = outdir / (path.stem + ".pdf")
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,

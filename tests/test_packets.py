@@ -186,7 +186,7 @@ def test_juso_packet_never_contains_a_non_consented_case(world, out_dir):
 def _docx_text(path, out_dir) -> str:
     lo = out_dir / "lo"
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(lo),
-                    "-env:UserInstallation=file:///tmp/lo-meetings", str(path)],
+                    f"-env:UserInstallation=file:///tmp/lo-kodoku-{os.getpid()}", str(path)],
                    check=True, capture_output=True, timeout=120)
     return squeeze(pdftext(lo / (path.stem + ".pdf")))
 
