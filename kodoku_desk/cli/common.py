@@ -106,6 +106,9 @@ def run_guarded(handler: Callable, args) -> int:
         return fail(err.message)
     except KeyboardInterrupt:
         return fail("中断しました。")
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - the last guard before the user's terminal
         if os.environ.get("KODOKU_DEBUG"):
             raise
