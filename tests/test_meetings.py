@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import date
 
 import pytest
 from conftest import ADMIN_PASSWORD
 from meetings_data import meeting_world
+from office import docx_to_pdf
 from sqlalchemy import select
 
 from kodoku_desk.cli import main
@@ -147,11 +147,7 @@ def test_decision_creates_agreed_plan_version_and_minutes(world, tmp_path):
 
 
 def _docx_text(path, tmp_path) -> str:
-    outdir = tmp_path / "lo"
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(outdir),
-                    f"-env:UserInstallation=file:///tmp/lo-kodoku-{os.getpid()}", str(path)],
-                   check=True, capture_output=True, timeout=120)
-    pdf = outdir / (path.stem + ".pdf")
+    pdf = docx_to_pdf(path, tmp_path / "lo")
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
                           text=True).stdout
     return "".join(text.split())  # LibreOffice spaces digits from kanji: compare without spaces

@@ -16,6 +16,7 @@ from meetings_data import (
     make_case,
     meeting_world,
 )
+from office import docx_to_pdf
 from sqlalchemy import func, select
 
 from kodoku_desk.errors import UserError
@@ -184,11 +185,7 @@ def test_juso_packet_never_contains_a_non_consented_case(world, out_dir):
 
 
 def _docx_text(path, out_dir) -> str:
-    lo = out_dir / "lo"
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(lo),
-                    f"-env:UserInstallation=file:///tmp/lo-kodoku-{os.getpid()}", str(path)],
-                   check=True, capture_output=True, timeout=120)
-    return squeeze(pdftext(lo / (path.stem + ".pdf")))
+    return squeeze(pdftext(docx_to_pdf(path, out_dir / "lo")))
 
 
 def test_docx_converts_in_libreoffice_with_the_same_agenda(world, out_dir):
