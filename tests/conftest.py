@@ -43,3 +43,18 @@ def demo(tmp_path_factory):
     s, _ = create_demo(folder, cases=60, seed=7)
     s.close()
     return folder
+
+
+_fonts_installed = False
+
+
+@pytest.fixture(autouse=True)
+def _app_fonts(request):
+    """GUI tests get the bundled IPAex font as the app does at start (ui.app.run_app): a new
+    machine has no Japanese fonts, and screenshots would show boxes instead of kanji."""
+    global _fonts_installed
+    if not _fonts_installed and {"qtbot", "qapp"} & set(request.fixturenames):
+        from kodoku_desk.ui.fonts import install_fonts
+
+        install_fonts(request.getfixturevalue("qapp"))
+        _fonts_installed = True

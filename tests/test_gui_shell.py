@@ -262,3 +262,60 @@ def test_first_run_demo_shows_logins_and_signs_in(qtbot, runner, tmp_path, monke
     assert seen and DEMO_PASSWORD in seen[0] and "coord" in seen[0]
     assert dialog.signed.actor.login == "admin"
     dialog.signed.close()
+
+
+def test_lock_over_an_open_dialog_then_logout_and_sign_in_as_someone_else(qtbot, org_ws):
+    """The idle lock covers a dialog left open too; ログアウト on the lock screen closes the session
+    (audited), and the next login through the real dialog opens a fresh window for the new user."""
+    import shiboken6
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from sqlalchemy import select
+
+    from kodoku_desk.models import AuditEntry
+    from kodoku_desk.services.auth import sign_in
+    from kodoku_desk.ui.app import Shell
+    from kodoku_desk.ui.login import LoginDialog, remember
+    from kodoku_desk.ui.main_window import PasswordChangeDialog
+
+    app = QApplication.instance()
+    shell = Shell(app, idle_msecs=60_000)
+    remember(org_ws, "admin")
+    shell._open_main(sign_in(org_ws, "admin", ADMIN_PASSWORD))
+    first = shell.window
+    dialog = PasswordChangeDialog(first.ctx, first)
+    dialog.open()
+    qtbot.waitUntil(dialog.isVisible)
+
+    first.locker.set_interval(200)
+    qtbot.waitUntil(lambda: first.locker.is_locked, timeout=3000)
+    assert any(cover.parentWidget() is dialog for cover in first.locker.covers)
+    assert first.locker.dialog.isVisible()
+    shot(first, "lock-over-dialog")
+
+    def sign_in_as_staff() -> None:
+        login = next((w for w in app.topLevelWidgets()
+                      if isinstance(w, LoginDialog) and w.isVisible()), None)
+        if login is None:
+            QTimer.singleShot(50, sign_in_as_staff)
+            return
+        login.login_edit.setText("uketsuke")
+        login.password_edit.setText(STAFF_PASSWORD)
+        login.login_button.click()
+
+    QTimer.singleShot(50, sign_in_as_staff)
+    first.locker.dialog.logout_button.click()
+    qtbot.waitUntil(lambda: shell.window is not None and shell.window is not first, timeout=15_000)
+    second = shell.window
+    try:
+        assert second.isVisible() and not second.locker.is_locked
+        assert "受付 花子" in second.user_label.text()
+        qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=3000)  # gone with its window
+        with second.ctx.signed.store.read() as s:
+            actions = list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert actions[-3:] == ["lock", "logout", "login"]
+    finally:
+        second.locker.stop()
+        shell.runner.wait_idle()
+        shell.shutdown()
+        second.close()
