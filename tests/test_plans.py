@@ -9,7 +9,7 @@ from meetings_data import YAMADA, make_case, setup_org
 from sqlalchemy import func, select
 
 from kodoku_desk.errors import AccessDenied, UserError
-from kodoku_desk.models import AuditEntry, PlanEvent, PlanVersion
+from kodoku_desk.models import AuditEntry, Plan, PlanEvent, PlanVersion
 from kodoku_desk.services import plans
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.context import Actor
@@ -197,3 +197,15 @@ def test_plan_actions_are_audited_and_intake_staff_are_refused(world):
     with pytest.raises(AccessDenied):
         plans.create_plan(as_user(signed, "uketsuke"), case_id)
     assert [r.id for r in plans.list_plans(signed)] == [plan_id]
+
+
+def test_a_case_has_one_running_plan_at_a_time(world):
+    signed, case_id = world
+    first = plans.create_plan(signed, case_id)
+    with pytest.raises(UserError, match="進行中の支援プラン（状態: 案）"):
+        plans.create_plan(signed, case_id)
+    with signed.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Plan).where(Plan.case_id == case_id)) == 1
+    plans.change_status(signed, first, "中断")
+    second = plans.create_plan(signed, case_id)  # after the first ended, a new one may start
+    assert second != first

@@ -42,6 +42,8 @@ from kodoku_desk.services.cases import check_visible
 from kodoku_desk.services.context import Actor, require
 from kodoku_desk.services.dates import age_on, parse_date, to_wareki
 
+ENDED = ("終結", "中断")  # a case may get a new plan only when its current one has ended
+
 # (key, 見出し, kind). kind: text / date / lines (list[str]) / issues / roles.
 PLAN_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("created_on", "作成日", "date"),
@@ -386,6 +388,10 @@ def create_plan(signed: Signed, case_id: int, data: dict | None = None, note: st
 def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | None = None,
                    note: str = "") -> int:
     checked_visible(session, actor, case_id)
+    current = plan_for_case(session, case_id)
+    if current is not None and current.status not in ENDED:
+        raise UserError(f"このケースには進行中の支援プラン（状態: {current.status}）があります。"
+                        "そのプランを編集するか、終結・中断にしてから新しいプランを作成してください。")
     case = session.get(Case, case_id)
     content = clean_data(data if data is not None else draft_data(session, case))
     plan = Plan(case_id=case_id, status="案", created_by=actor.staff_id)
@@ -439,7 +445,7 @@ def request_approval(signed: Signed, plan_id: int, comment: str = "") -> None:
     require(actor.is_coordinator, "支援プランの承認申請")
     with signed.store.write() as s:
         plan = _load_plan(s, actor, plan_id)
-        if plan.status in ("終結", "中断"):
+        if plan.status in ENDED:
             raise UserError(f"「{plan.status}」の支援プランは承認を申請できません。")
         if plan.approval == APPROVAL_PENDING:
             raise UserError("この支援プランはすでに承認を申請中です。")
@@ -555,7 +561,7 @@ def plan_rows(session: Session, actor: Actor, status: str | None = None,
 def plan_for_case(session: Session, case_id: int) -> Plan | None:
     """The case's current plan: the newest one that has not ended."""
     return session.scalar(select(Plan).where(Plan.case_id == case_id)
-                          .order_by((Plan.status.in_(("終結", "中断"))).asc(), Plan.id.desc())
+                          .order_by((Plan.status.in_(ENDED)).asc(), Plan.id.desc())
                           .limit(1))
 
 
@@ -624,7 +630,7 @@ def compare_with_previous(signed: Signed, plan_id: int, version: int) -> list[Fi
 def ensure_plan(session: Session, actor: Actor, case_id: int) -> Plan:
     """The case's current plan; one is drafted from the case if it has none (or only ended ones)."""
     plan = plan_for_case(session, case_id)
-    if plan is None or plan.status in ("終結", "中断"):
+    if plan is None or plan.status in ENDED:
         create_plan_in(session, actor, case_id, note="会議の決定のため作成")
         plan = plan_for_case(session, case_id)
     return plan
