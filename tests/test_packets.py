@@ -216,10 +216,17 @@ def test_docx_template_sets_east_asian_fonts_without_theme_attributes():
 
 def test_password_protected_pdf_needs_the_password(world, out_dir):
     out = out_dir / "locked.pdf"
-    meeting_packets.export_packet(world.signed, world.session_id, "pdf", out, password="himitsu-7")
+    with pytest.raises(UserError, match="10文字以上"):
+        meeting_packets.export_packet(world.signed, world.session_id, "pdf", out, password="short")
+    assert not out.exists()
+    meeting_packets.export_packet(world.signed, world.session_id, "pdf", out,
+                                  password="himitsu-2026")
     locked = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True)
     assert locked.returncode != 0
-    assert "山田太郎" in squeeze(pdftext(out, "himitsu-7"))
+    assert "山田太郎" in squeeze(pdftext(out, "himitsu-2026"))
+    info = subprocess.run(["pdfinfo", "-upw", "himitsu-2026", str(out)], capture_output=True,
+                          text=True).stdout
+    assert "copy:no" in info and "change:no" in info  # the user password cannot lift the limits
     with pytest.raises(UserError, match="DOCX にはパスワード"):
         meeting_packets.export_packet(world.signed, world.session_id, "docx",
                                       out_dir / "x.docx", password="x")

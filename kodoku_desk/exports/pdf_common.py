@@ -12,6 +12,7 @@ Typesetter to refuse the export instead (UserError naming the first character an
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -294,9 +295,12 @@ def new_canvas(buffer: io.BytesIO, *, title: str, password: str | None = None) -
     register_fonts()
     encrypt = None
     if password:
-        # Readers need the password to open; printing stays allowed, copying text does not.
-        encrypt = StandardEncryption(password, canPrint=1, canModify=0, canCopy=0,
-                                     canAnnotate=0, strength=128)
+        # Readers need the password to open; printing stays allowed, copying text does not. The
+        # owner password is random and never shown, so the user password cannot lift those limits.
+        # 128-bit: reportlab's 256-bit mode writes revision 5 (an Adobe extension that poppler and
+        # other readers refuse), so the packet could not be opened at all.
+        encrypt = StandardEncryption(password, ownerPassword=secrets.token_urlsafe(24), canPrint=1,
+                                     canModify=0, canCopy=0, canAnnotate=0, strength=128)
     return FormCanvas(buffer, pagesize=A4, encrypt=encrypt, initialFontName=GOTHIC,
                       initialFontSize=9, title=title)
 

@@ -57,6 +57,7 @@ from kodoku_desk.services.meetings import (
     rule_for,
 )
 from kodoku_desk.store.files import atomic_output
+from kodoku_desk.store.keys import check_password_rule
 
 ProgressFn = Callable[[int, int], None]
 FORMATS = ("pdf", "docx")
@@ -323,6 +324,8 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
     if fmt not in FORMATS:
         raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
     path = check_out_path(out, fmt)
+    if password is not None and fmt == "pdf":
+        check_password_rule(password)  # the same rule as account passwords: a packet is as sensitive
     with signed.store.read() as s:
         packet = collect_packet(s, actor, session_id, redact)
     redacted_ids = {p.part_id for p in packet.parts if p.redacted}
