@@ -16,7 +16,6 @@ from kodoku_desk.services import meetings, plans
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.dates import add_business_days
 
-
 # The demo agendas take at most 6 consented and a handful of other cases; looking further would
 # ask for every case's consent (two queries each: 100 s at 100,000 cases) to use none of them.
 ENOUGH_CONSENTED, ENOUGH_OTHER = 6, 20
