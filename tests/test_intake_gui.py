@@ -328,7 +328,7 @@ def test_attachments_and_printing(page, ctx, qtbot, tmp_path):
 
 def test_receiver_label_names_agency_and_worker(page):
     label = page.form.groups["reception"].findChild(type(page.status), "receiver")
-    assert "北部地域包括支援センター" in label.text() and "職員01" in label.text()
+    assert "北部地域包括支援センター" in label.text() and "田中 恵子" in label.text()
 
 
 def test_returning_person_gets_a_sheet_on_the_existing_case(page, ctx, qtbot):

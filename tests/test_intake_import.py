@@ -35,7 +35,7 @@ GOOD = {
          "basis_reason": "高齢者虐待防止法 第7条"},
     ],
 }
-SECOND = {"agency": "自立相談支援機関", "worker": "職員14（自立相談支援機関）", "method": "電話",
+SECOND = {"agency": "自立相談支援機関", "worker": "近藤 雅之", "method": "電話",
           "person": {"name": "尾道 健", "kana": "おのみち けん", "birth_date": "1985-07-07"},
           "worries": ["借金", "仕事探し・就職"], "urgency": "中"}
 

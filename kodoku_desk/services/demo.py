@@ -68,13 +68,22 @@ def _seed_org(signed: Signed) -> list[DemoLogin]:
             ("soumu", "総務 次郎", "福祉総務課", ["intake"]),
         ]
         for i, name in enumerate(agencies):
-            staff_plan.append((f"u{i + 1:02d}", f"職員{i + 1:02d}（{name[:8]}）", name, ["intake"]))
+            staff_plan.append((f"u{i + 1:02d}", _staff_name(i), name, ["intake"]))
         for login, display, agency_name, roles in staff_plan:
             agency_id = agencies[agency_name].id if agency_name in agencies else signed.actor.agency_id
             s.add(Staff(login=login, display_name=display, agency_id=agency_id, roles=roles))
             logins.append(DemoLogin(login, display, agency_name, roles))
         audit.record(s, signed.actor, "create", "demo", "", {"agencies": len(agencies)})
     return logins
+
+
+def _staff_name(i: int) -> str:
+    """A made-up, plausible name for the i-th demo intake worker (deterministic)."""
+    from kodoku_desk.services import synthetic_vocab as V
+
+    given = V.GIVEN_FEMALE_MID + V.GIVEN_MALE_MID
+    family = V.FAMILY_NAMES[(i * 7 + 3) % len(V.FAMILY_NAMES)]
+    return f"{family[0]} {given[(i * 5) % len(given)][0]}"
 
 
 def create_demo(folder: Path | str, cases: int = 200, seed: int = 1,
