@@ -15,7 +15,11 @@ from kodoku_desk.models import AuditEntry, Disclosure, OverrideReview
 from kodoku_desk.services import stats
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.ops import Runner
-from kodoku_desk.ui.pages import review as pages
+from kodoku_desk.ui.pages.review_access import AccessLogPage
+from kodoku_desk.ui.pages.review_dashboard import DashboardPage
+from kodoku_desk.ui.pages.review_disclosures import DisclosureLogPage
+from kodoku_desk.ui.pages.review_handoffs import HandoffLogPage
+from kodoku_desk.ui.pages.review_stats import StatisticsPage
 from tests.gui_helpers import type_text, wait_runner
 from tests.test_review import add_case, add_handoff, make_org, sign
 
@@ -69,17 +73,23 @@ def _show(qtbot, page, ctx):
 
 
 def test_dashboard_shows_figures_opens_cases_and_reviews_overrides(qtbot, ctx, world, signed):
-    page = _show(qtbot, pages.DashboardPage(ctx), ctx)
+    page = _show(qtbot, DashboardPage(ctx), ctx)
     assert page.tiles["overdue"].text() == "1"
     assert page.tiles["overrides"].text() == "1"
     assert page.overdue_table.rowCount() == 1
-    assert page.overdue_table.item(0, 0).text() == "G-001"
-    assert page.overdue_table.item(0, 2).text() == "障がい福祉課"
+    assert page.overdue_table.text(0, 0) == "G-001"
+    assert page.overdue_table.text(0, 2) == "障がい福祉課"
     page.overdue_table.selectRow(0)
     page.open_case_from(page.overdue_table)
     assert ctx.opened == [world["cid"]]
-    assert page.returned_table.item(0, 4).text() == "18歳以上のため"
-    assert page.field_chart.chart().series()  # the charts were drawn
+    assert page.returned_table.text(0, 4) == "18歳以上のため"
+    assert page.field_chart.drawn == 0  # the charts tab is not on show: nothing drawn yet
+    page.tabs.setCurrentIndex(4)
+    assert page.field_chart.drawn == 1 and page.block_chart.drawn == 1  # drawn when shown
+    sets = page.field_chart.chart().series()[0].barSets()
+    assert sets and all(s.count() == 12 for s in sets)  # one bar per month, per field
+    assert sum(s.sum() for s in sets) == sum(sum(v) for v in page.board.per_field_month.values())
+    assert page.block_chart.names.categories() == [b for b, _ in page.board.intakes_by_block]
     qtbot.mouseClick(page.tiles["plans"].parentWidget(), Qt.MouseButton.LeftButton)
     assert page.tabs.currentIndex() == 3  # a tile opens the list behind its number
     # Override review: no comment → a sentence; with a comment → logged, gone from the list.
@@ -101,12 +111,12 @@ def test_dashboard_shows_figures_opens_cases_and_reviews_overrides(qtbot, ctx, w
 
 
 def test_handoff_log_filters_timeline_and_exports(qtbot, ctx, world, tmp_path):
-    page = _show(qtbot, pages.HandoffLogPage(ctx), ctx)
+    page = _show(qtbot, HandoffLogPage(ctx), ctx)
     assert page.table.rowCount() == 4 and page.log.total == 4
     page.overdue.setChecked(True)
     page.search()
     wait_runner(qtbot, ctx.runner)
-    assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == str(world["overdue"].id)
+    assert page.table.rowCount() == 1 and page.table.text(0, 0) == str(world["overdue"].id)
     page.table.selectRow(0)
     wait_runner(qtbot, ctx.runner)
     assert page.timeline.rowCount() == 5  # every event of the case, all its hand-offs
@@ -138,12 +148,12 @@ def test_handoff_log_filters_timeline_and_exports(qtbot, ctx, world, tmp_path):
 
 def test_access_log_page_verifies_the_chain_and_names_the_tampered_entry(qtbot, ctx, world,
                                                                        signed, tmp_path):
-    page = _show(qtbot, pages.AccessLogPage(ctx), ctx)
+    page = _show(qtbot, AccessLogPage(ctx), ctx)
     assert page.table.rowCount() > 3
     page.verify()
     wait_runner(qtbot, ctx.runner)
     assert "改ざんはありません" in page.verify_result.text()
-    target_id = int(page.table.item(page.table.rowCount() - 2, 0).text())
+    target_id = int(page.table.text(page.table.rowCount() - 2, 0))
     with signed.store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'intruder' WHERE id = :i"), {"i": target_id})
     page.verify()
@@ -152,8 +162,8 @@ def test_access_log_page_verifies_the_chain_and_names_the_tampered_entry(qtbot, 
     assert "問題あり" in page.verify_result.text()
     wait_runner(qtbot, ctx.runner)  # the list reloads to show the entry as stored now
     row = page.table.currentRow()
-    assert int(page.table.item(row, 0).text()) == target_id
-    assert page.table.item(row, 2).text() == "intruder"
+    assert int(page.table.text(row, 0)) == target_id
+    assert page.table.text(row, 2) == "intruder"
     out = tmp_path / "audit.csv"
     page.ask_save_path = lambda *_a: str(out)
     page.export_csv()
@@ -162,8 +172,8 @@ def test_access_log_page_verifies_the_chain_and_names_the_tampered_entry(qtbot, 
 
 
 def test_disclosure_page_lists_and_exports(qtbot, ctx, world, tmp_path):
-    page = _show(qtbot, pages.DisclosureLogPage(ctx), ctx)
-    assert page.table.rowCount() == 1 and page.table.item(0, 5).text() == "障がい福祉課"
+    page = _show(qtbot, DisclosureLogPage(ctx), ctx)
+    assert page.table.rowCount() == 1 and page.table.text(0, 5) == "障がい福祉課"
     page.table.selectRow(0)
     page.open_case_from(page.table)
     assert ctx.opened == [world["cid"]]
@@ -178,14 +188,14 @@ def test_disclosure_page_lists_and_exports(qtbot, ctx, world, tmp_path):
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_statistics_page_figures_match_the_report_and_export_pdf(qtbot, ctx, world, signed,
                                                                 tmp_path):
-    page = pages.StatisticsPage(ctx)
+    page = StatisticsPage(ctx)
     start, end = date.today() - timedelta(days=90), date.today()
     page.date_from.set_date(start)
     page.date_to.set_date(end)
     _show(qtbot, page, ctx)
     with signed.store.read() as s:
         expected = stats.build_report(s, start, end)
-    figures = {page.headline.item(r, 0).text(): page.headline.item(r, 1).text()
+    figures = {page.headline.text(r, 0): page.headline.text(r, 1)
                for r in range(page.headline.rowCount())}
     assert figures["新規ケース数"] == f"{expected.cases:,} 件" == "2 件"
     assert figures["つなぎ 送付"] == f"{expected.sent:,} 件" == "4 件"
@@ -209,7 +219,7 @@ def test_non_supervisor_sees_a_refusal_that_is_logged(qtbot, world, signed):
     signed.close()
     worker = sign(folder, "worker")
     context = AppContext(worker, Runner())
-    page = _show(qtbot, pages.DashboardPage(context), context)
+    page = _show(qtbot, DashboardPage(context), context)
     assert "権限がありません" in page.message.text()
     assert page.tiles["overdue"].text() == "—"
     with worker.store.read() as s:

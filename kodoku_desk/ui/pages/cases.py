@@ -26,6 +26,7 @@ from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import CaseViewWidget
+from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, RowsTableModel
 
 PAGE_SIZE = 100
@@ -276,7 +277,7 @@ class CaseListPage(Page):
     def _show_result(self, result) -> None:
         self.model.set_rows(result.rows)
         self.total = result.total
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table, max_width=400)
         shown_to = result.offset + len(result.rows)
         if result.total == 0:
             self.status_label.setText("該当するケースはありません。")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
+from kodoku_desk.ui.tables import fit_columns, fit_rows
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
 
 URGENT_STYLE = ("background: #c62828; color: white; font-weight: bold; font-size: 13pt;"
@@ -66,13 +67,11 @@ def _table(columns) -> tuple[QTableView, RowsTableModel]:
 
 
 def _fit(view: QTableView) -> None:
-    view.resizeColumnsToContents()
-    header = view.horizontalHeader()
-    for col in range(view.model().columnCount()):
-        if header.sectionSize(col) > 320:
-            header.resizeSection(col, 320)
-    view.resizeRowsToContents()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    """Columns measured on their first rows, rows sized to their wrapped text a few at a time:
+    a case with thirty hand-offs has hundreds of timeline rows."""
+    fit_columns(view)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    fit_rows(view)
 
 
 HANDOFF_COLUMNS = [

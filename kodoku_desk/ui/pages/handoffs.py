@@ -33,6 +33,7 @@ from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import stamp, wareki
+from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import FieldError, RowsTableModel
 
 OVERDUE_BG = QColor("#fde2e1")
@@ -211,11 +212,7 @@ class BoxPage(Page):
         self._pending_message = ""
         self._set_tabs(data.counts)
         self.model.set_rows(data.rows)
-        self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        for col in range(self.model.columnCount()):
-            if header.sectionSize(col) > 280:
-                header.resizeSection(col, 280)
+        fit_columns(self.table, max_width=280)
         self.summary.setText(self.summary_text(data))
         self._selection_changed()
 

@@ -35,6 +35,7 @@ from kodoku_desk.services import plans, plans_ui_queries
 from kodoku_desk.services.dates import to_wareki
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
+from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
 
 ALL = "（すべて）"
@@ -262,7 +263,9 @@ class PlansPage(Page):
         self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.verticalHeader().setVisible(False)
-        _fit(self.list_view)
+        # Up to 500 plans: widths measured on the first rows after each fill (fit_columns),
+        # not by a ResizeToContents header that measures every row on every change.
+        self.list_view.horizontalHeader().setStretchLastSection(True)
         self.list_view.clicked.connect(lambda index: self.open_plan(
             self.list_model.row_at(index.row()).id))
 
@@ -437,6 +440,7 @@ class PlansPage(Page):
                 and (not needle or needle in r.case_no or needle in r.person_name.replace(" ", "")
                      or needle in r.person_name)]
         self.list_model.set_rows(rows)
+        fit_columns(self.list_view)
 
     # ------------------------------------------------------------------ one plan
 

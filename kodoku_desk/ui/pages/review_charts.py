@@ -1,8 +1,16 @@
-"""QtCharts builders for the review screens: where a supervisor would rather look than read."""
+"""QtCharts for the review screens: where a supervisor would rather look than read.
+
+Each chart is built once with its series and axes; new figures replace the values in place
+(no new QChart per refresh, no animations). A chart that is not on screen (a tab behind
+another) keeps the figures and draws them when it is shown, so a refresh of a page costs the
+GUI thread only the charts the user is looking at."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
@@ -13,10 +21,11 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 
 PALETTE = ("#3b6ea8", "#e07b39", "#5a9e4b", "#c44e52", "#8172b2", "#937860", "#da8bc3", "#8c8c8c")
+_BOTTOM, _LEFT = Qt.AlignmentFlag.AlignBottom, Qt.AlignmentFlag.AlignLeft
 
 
 def _chart(title: str) -> QChart:
@@ -28,102 +37,162 @@ def _chart(title: str) -> QChart:
     chart.setTitleFont(font)
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(4, 4, 4, 4))
-    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.legend().setAlignment(_BOTTOM)
     return chart
 
 
-def _value_axis(top: float, decimals: int = 0) -> QValueAxis:
-    axis = QValueAxis()
+def _set_top(axis: QValueAxis, top: float) -> None:
     axis.setRange(0, max(top * 1.15, 1))
-    axis.setLabelFormat("%.1f" if decimals else "%d")
     axis.applyNiceNumbers()
-    return axis
 
 
-def _bar_set(name: str, values: list[float], color: str) -> QBarSet:
-    bar_set = QBarSet(name)
+def _set_categories(axis: QBarCategoryAxis, names: Sequence[str]) -> None:
+    names = list(names) or [""]
+    if axis.categories() != names:
+        axis.clear()
+        axis.append(names)
+
+
+def _set_values(bar_set: QBarSet, values: Sequence[float]) -> None:
+    if bar_set.count():
+        bar_set.remove(0, bar_set.count())
     bar_set.append([float(v) for v in values])
+
+
+def _bar_set(name: str, color: str) -> QBarSet:
+    bar_set = QBarSet(name)
     bar_set.setColor(QColor(color))
     return bar_set
 
 
-def stacked_bars(title: str, categories: list[str], series: dict[str, list[int]]) -> QChart:
-    """One stacked bar per category (month), one colour per series (field)."""
-    chart = _chart(title)
-    bars = QStackedBarSeries()
-    for i, (name, values) in enumerate(series.items()):
-        bars.append(_bar_set(name, values, PALETTE[i % len(PALETTE)]))
-    chart.addSeries(bars)
-    x = QBarCategoryAxis()
-    x.append(categories)
-    totals = [sum(v[i] for v in series.values()) for i in range(len(categories))]
-    y = _value_axis(max(totals or [0]))
-    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
-    chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
-    bars.attachAxis(x)
-    bars.attachAxis(y)
-    chart.legend().setVisible(bool(series))
-    return chart
-
-
-def bars(title: str, pairs: list[tuple[str, float]], *, horizontal: bool = False,
-         decimals: int = 0, color: str = PALETTE[0]) -> QChart:
-    """A single series of values with the value printed on each bar."""
-    chart = _chart(title)
-    series = QHorizontalBarSeries() if horizontal else QBarSeries()
-    series.append(_bar_set(title, [v for _, v in pairs], color))
-    series.setLabelsVisible(True)
-    series.setLabelsFormat("@value")
-    series.setLabelsPrecision(3 if decimals else 6)
-    chart.addSeries(series)
-    names = QBarCategoryAxis()
-    names.append([k for k, _ in pairs] or [""])
-    values = _value_axis(max([v for _, v in pairs] or [0]), decimals)
-    if horizontal:
-        chart.addAxis(names, Qt.AlignmentFlag.AlignLeft)
-        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
-    else:
-        chart.addAxis(names, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
-    series.attachAxis(names)
-    series.attachAxis(values)
-    if horizontal:
-        names.setReverse(True)  # first item at the top, as in a list
-    chart.legend().setVisible(False)
-    return chart
-
-
-def lines(title: str, categories: list[str], series: dict[str, list[int]]) -> QChart:
-    """A monthly trend: one line per series over category positions."""
-    chart = _chart(title)
-    x = QBarCategoryAxis()
-    x.append(categories)
-    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
-    y = _value_axis(max([max(v) for v in series.values() if v] + [0]))
-    chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
-    for i, (name, values) in enumerate(series.items()):
-        line = QLineSeries()
-        line.setName(name)
-        for pos, value in enumerate(values):
-            line.append(pos, value)
-        pen = line.pen()
-        pen.setColor(QColor(PALETTE[i % len(PALETTE)]))
-        pen.setWidthF(2.2)
-        line.setPen(pen)
-        chart.addSeries(line)
-        line.attachAxis(x)
-        line.attachAxis(y)
-    return chart
-
-
 class ChartView(QChartView):
-    def __init__(self, parent=None) -> None:
+    """A chart with its figures; `update_figures` stores them and draws them now if the view is
+    on screen, or when it is next shown."""
+
+    def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMinimumHeight(240)
+        self.setChart(_chart(title))
+        self._pending: tuple | None = None
+        self.drawn = 0  # how many times figures were drawn (tests)
 
-    def show_chart(self, chart: QChart) -> None:
-        old = self.chart()
-        self.setChart(chart)
-        if old is not None:
-            old.deleteLater()
+    def update_figures(self, *figures) -> None:
+        self._pending = figures
+        if self.isVisible():
+            self._draw_pending()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._draw_pending()
+
+    def _draw_pending(self) -> None:
+        if self._pending is not None:
+            figures, self._pending = self._pending, None
+            self.draw(*figures)
+            self.drawn += 1
+
+    def draw(self, *figures) -> None:
+        raise NotImplementedError
+
+
+class BarChart(ChartView):
+    """A single series of values with the value printed on each bar."""
+
+    def __init__(self, title: str, *, horizontal: bool = False, decimals: int = 0,
+                 color: str = PALETTE[0], parent=None) -> None:
+        super().__init__(title, parent)
+        chart = self.chart()
+        series: QAbstractBarSeries = QHorizontalBarSeries() if horizontal else QBarSeries()
+        self.bar_set = _bar_set(title, color)
+        series.append(self.bar_set)
+        series.setLabelsVisible(True)
+        series.setLabelsFormat("@value")
+        series.setLabelsPrecision(3 if decimals else 6)
+        chart.addSeries(series)
+        self.names = QBarCategoryAxis()
+        self.values = QValueAxis()
+        self.values.setLabelFormat("%.1f" if decimals else "%d")
+        chart.addAxis(self.names, _LEFT if horizontal else _BOTTOM)
+        chart.addAxis(self.values, _BOTTOM if horizontal else _LEFT)
+        series.attachAxis(self.names)
+        series.attachAxis(self.values)
+        if horizontal:
+            self.names.setReverse(True)  # first item at the top, as in a list
+        chart.legend().setVisible(False)
+        _set_top(self.values, 0)
+
+    def draw(self, pairs: Sequence[tuple[str, float]]) -> None:
+        _set_categories(self.names, [k for k, _ in pairs])
+        _set_values(self.bar_set, [v for _, v in pairs])
+        _set_top(self.values, max([v for _, v in pairs] or [0]))
+
+
+class StackedBarChart(ChartView):
+    """One stacked bar per category (month), one colour per series (field)."""
+
+    def __init__(self, title: str, parent=None) -> None:
+        super().__init__(title, parent)
+        chart = self.chart()
+        self.bars = QStackedBarSeries()
+        chart.addSeries(self.bars)
+        self.x, self.y = QBarCategoryAxis(), QValueAxis()
+        self.y.setLabelFormat("%d")
+        chart.addAxis(self.x, _BOTTOM)
+        chart.addAxis(self.y, _LEFT)
+        self.bars.attachAxis(self.x)
+        self.bars.attachAxis(self.y)
+        self.sets: dict[str, QBarSet] = {}
+        chart.legend().setVisible(False)
+        _set_top(self.y, 0)
+
+    def draw(self, categories: Sequence[str], series: dict[str, list[int]]) -> None:
+        if list(series) != list(self.sets):  # other series than last time: new sets
+            self.bars.clear()
+            self.sets = {name: _bar_set(name, PALETTE[i % len(PALETTE)])
+                         for i, name in enumerate(series)}
+            for bar_set in self.sets.values():
+                self.bars.append(bar_set)
+        _set_categories(self.x, categories)
+        for name, values in series.items():
+            _set_values(self.sets[name], values)
+        totals = [sum(v[i] for v in series.values() if i < len(v)) for i in range(len(categories))]
+        _set_top(self.y, max(totals or [0]))
+        self.chart().legend().setVisible(bool(series))
+
+
+class LineChart(ChartView):
+    """A monthly trend: one line per series over category positions."""
+
+    def __init__(self, title: str, parent=None) -> None:
+        super().__init__(title, parent)
+        chart = self.chart()
+        self.x, self.y = QBarCategoryAxis(), QValueAxis()
+        self.y.setLabelFormat("%d")
+        chart.addAxis(self.x, _BOTTOM)
+        chart.addAxis(self.y, _LEFT)
+        self.lines: dict[str, QLineSeries] = {}
+        _set_top(self.y, 0)
+
+    def draw(self, categories: Sequence[str], series: dict[str, list[int]]) -> None:
+        chart = self.chart()
+        if list(series) != list(self.lines):
+            for line in self.lines.values():
+                chart.removeSeries(line)
+                line.deleteLater()
+            self.lines = {}
+            for i, name in enumerate(series):
+                line = QLineSeries()
+                line.setName(name)
+                pen = line.pen()
+                pen.setColor(QColor(PALETTE[i % len(PALETTE)]))
+                pen.setWidthF(2.2)
+                line.setPen(pen)
+                chart.addSeries(line)
+                line.attachAxis(self.x)
+                line.attachAxis(self.y)
+                self.lines[name] = line
+        _set_categories(self.x, categories)
+        for name, values in series.items():
+            self.lines[name].replace([QPointF(pos, value) for pos, value in enumerate(values)])
+        _set_top(self.y, max([max(v) for v in series.values() if v] + [0]))

@@ -1,0 +1,264 @@
+"""What the supervisor screens (issue 4) share: the page shape (title, message line, background
+work), the 和暦/西暦 date field of their filters, drop-downs, and display formats.
+
+Every database query and export runs through ctx.runner; errors come back as a sentence in the
+page's message line (no modal box to dismiss, no traceback). Rows are formatted for display in
+the background too, so the GUI thread only hands finished cells to a LogTable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kodoku_desk.errors import UserError
+from kodoku_desk.services import dates
+from kodoku_desk.ui.ops import error_text
+from kodoku_desk.ui.pages.base import Page
+from kodoku_desk.ui.tables import LogTable
+
+ALL = "（すべて）"
+DATE_HINT = "例: R7.4.1 / 令和7年4月1日 / 2025-04-01"
+
+
+def dt(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def wareki(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return dates.to_wareki(value.date() if isinstance(value, datetime) else value)
+
+
+class DateField(QLineEdit):
+    """A date typed as 和暦 or 西暦; parsed on demand, the error shown at the field."""
+
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.setPlaceholderText(DATE_HINT)
+        self.setMinimumWidth(150)
+        self.setMaximumWidth(200)
+        self.setToolTip(f"{label}（{DATE_HINT}）")
+
+    def value(self) -> date | None:
+        try:
+            parsed = dates.parse_date(self.text(), field=self.label)
+        except UserError as err:
+            self.setStyleSheet("border: 2px solid #c0392b;")
+            self.setFocus()
+            raise UserError(f"{self.label}: {err.message}", field=self.label) from None
+        self.setStyleSheet("")
+        return parsed
+
+    def set_date(self, value: date | None) -> None:
+        self.setText(dates.to_wareki(value) if value else "")
+
+
+class ReviewPage(Page):
+    """Shared shape: a title, a message line for results and errors, and background work."""
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.layout_ = QVBoxLayout(self)
+        heading = QLabel(self.title)
+        heading.setStyleSheet("font-size: 17px; font-weight: bold;")
+        self.layout_.addWidget(heading)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.choices = None
+        self._latest: dict[str, int] = {}
+
+    def add_message_line(self) -> None:
+        self.layout_.addWidget(self.message)
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        color = "#c0392b" if error else ("#1e7e34" if ok else "#333333")
+        self.message.setStyleSheet(f"color: {color};")
+        self.message.setText(text)
+
+    def fail(self, exc: BaseException) -> None:
+        self.say(error_text(exc), error=True)
+
+    def run(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
+            label: str | None = None, *, latest: str | None = None,
+            on_failure: Callable[[BaseException], None] | None = None) -> None:
+        """fn() in the background, on_success(result) here. With `latest`, only the result of
+        the last call under that name is shown (a slow answer to an older search is dropped)."""
+        if latest is not None:
+            ticket = self._latest.get(latest, 0) + 1
+            self._latest[latest] = ticket
+            shown, failed = on_success, on_failure or self.fail
+
+            def on_success(result, ticket=ticket) -> None:
+                if self._latest[latest] == ticket:
+                    shown(result)
+
+            def on_failure(exc, ticket=ticket) -> None:
+                if self._latest[latest] == ticket:
+                    failed(exc)
+        failure = on_failure or self.fail
+        if label is None:
+            self.ctx.runner.run(fn, on_success, failure, parent=self)
+        else:  # with a progress dialog the runner passes a progress callback we do not need
+            self.ctx.runner.run(lambda _progress: fn(), on_success, failure, parent=self,
+                                progress_label=label)
+
+    def open_case_from(self, table: LogTable) -> None:
+        case_id = table.current_case_id()
+        if case_id:
+            self.ctx.open_case(int(case_id))
+        else:
+            self.say("ケースを開くには、一覧の行を選んでください。", error=True)
+
+    def load_choices(self, then: Callable[[], None]) -> None:
+        if self.choices is not None:
+            then()
+            return
+
+        def work():
+            from kodoku_desk.services import review
+
+            return review.filter_choices(signed)
+
+        def done(choices) -> None:
+            self.choices = choices
+            self.fill_choices(choices)
+            then()
+
+        signed = self.ctx.signed
+        self.run(work, done)
+
+    def fill_choices(self, choices) -> None:
+        """Pages with drop-downs fill them here."""
+
+    def ask_save_path(self, caption: str, suggested: str, pattern: str) -> str | None:
+        """The user chooses where an export goes (tests replace this on the instance)."""
+        path, _ = QFileDialog.getSaveFileName(self, caption, suggested, pattern)
+        return path or None
+
+    def export(self, caption: str, suggested: str, pattern: str,
+               work: Callable[[str], Any], done_text: Callable[[Any, str], str]) -> None:
+        path = self.ask_save_path(caption, suggested, pattern)
+        if not path:
+            return
+        self.say("出力しています…")
+        self.run(lambda: work(path), lambda result: self.say(done_text(result, path), ok=True),
+                 label="出力しています…")
+
+
+PAGE_ROWS = 500  # rows asked of the database at a time; more as the user scrolls down
+Cells = tuple[list[Sequence[Any]], list[int | None], list[int | None]]  # texts, case ids, ids
+
+
+class LogPage(ReviewPage):
+    """A filtered log in a LogTable: the newest PAGE_ROWS rows first, the next page when the
+    user scrolls to the end (the query runs again with a larger limit; the rows already shown
+    are skipped). `query(limit)` returns (rows, total, meta) and `cells(rows)` the display
+    texts with each row's case id and record id; both run in the background."""
+
+    log_table: LogTable
+
+    def load_log(self, query: Callable[[int], tuple[list, int, Any]],
+                 cells: Callable[[list], Cells]) -> None:
+        table = self.log_table
+
+        def first():
+            rows, total, meta = query(PAGE_ROWS)
+            return rows, total, meta, cells(rows)
+
+        def done(result) -> None:
+            rows, total, meta, (texts, case_ids, ids) = result
+            table.fill(texts, case_ids, ids, total)
+            table.log_model.fetch_page = lambda received: self._next_page(query, cells, received)
+            self.log_loaded(rows, total, meta)
+            self.log_status()
+
+        self.run(first, done, latest="log")
+
+    def _next_page(self, query, cells, received: int) -> None:
+        model = self.log_table.log_model
+
+        def work():
+            rows, _total, _meta = query(received + PAGE_ROWS)
+            return cells(rows[received:])
+
+        def done(result) -> None:
+            model.append(*result)
+            self.log_status()
+
+        def failed(exc: BaseException) -> None:
+            model.loading = False
+            model.total = model.received  # stop asking; the message says what went wrong
+            self.fail(exc)
+
+        self.say("続きを読み込んでいます…")
+        self.run(work, done, latest="log", on_failure=failed)
+
+    def log_loaded(self, rows: list, total: int, meta: Any) -> None:
+        """The first page arrived (pages keep what they need of it)."""
+
+    def log_status(self) -> None:
+        model = self.log_table.log_model
+        self.say(f"{model.total:,} 件{shown_text(model.received, model.total)}")
+
+
+def combo(items: Sequence[tuple[Any, str]], all_label: str = ALL) -> QComboBox:
+    box = QComboBox()
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    box.addItem(all_label, None)
+    for data, text in items:
+        box.addItem(text, data)
+    return box
+
+
+def refill(box: QComboBox, items: Sequence[tuple[Any, str]]) -> None:
+    current = box.currentData()
+    box.blockSignals(True)
+    while box.count() > 1:
+        box.removeItem(1)
+    for data, text in items:
+        box.addItem(text, data)
+    index = box.findData(current)
+    box.setCurrentIndex(max(index, 0))
+    box.blockSignals(False)
+
+
+def labelled(pairs: Sequence[tuple[str, QWidget]], layout: QHBoxLayout | None = None,
+             stretch: bool = True) -> QHBoxLayout:
+    row = layout if layout is not None else QHBoxLayout()
+    for label, widget in pairs:
+        row.addWidget(QLabel(label))
+        row.addWidget(widget)
+    if stretch:
+        row.addStretch(1)
+    return row
+
+
+def buttons(*items: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for b in items:
+        row.addWidget(b)
+    row.addStretch(1)
+    return row
+
+
+def shown_text(received: int, total: int, more: str = "") -> str:
+    """「新しい順に 500 件を表示」 when a log was cut, with how to see the rest."""
+    if total <= received:
+        return ""
+    return f"（新しい順に {received:,} 件を表示。下へスクロールすると続きを読み込みます{more}）"
