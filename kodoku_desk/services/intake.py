@@ -26,7 +26,7 @@ from kodoku_desk.models import (
 from kodoku_desk.models.cases import URGENCIES
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, routing
+from kodoku_desk.services import audit, indexing, routing
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.attachments import AttachmentInput
@@ -41,7 +41,8 @@ from kodoku_desk.services.template import (
     validate_answers,
     validate_worries,
 )
-from kodoku_desk.services.text import case_search_text, phone_key, search_key
+from kodoku_desk.services.text import case_search_text, like_escape, phone_key, search_key
+from kodoku_desk.store import search_index
 
 MEMBER_FLAGS = ("要介護", "障がい", "18歳未満", "就労", "ひきこもり")
 SEXES = ("", "男性", "女性", "その他", "回答しない")
@@ -181,22 +182,35 @@ def _case_numbers(session: Session, person_ids: list[int]
 def search_people(session: Session, query: str = "", birth_date: date | None = None,
                   phone: str = "", limit: int = 50) -> list[PersonMatch]:
     """Name / ふりがな (width-, kana- and space-insensitive), birth date, phone: all given
-    criteria must match."""
+    criteria must match; a name or phone matches anywhere inside the stored key.
+
+    Answered from indexes, never a scan of every person: 3 characters or digits and more from
+    the trigram index (store.search_index), shorter ones from the narrow B-tree indexes on the
+    keys, a birth date from its own index."""
+    key, digits = search_key(query), phone_key(phone)
+    if not (key or birth_date or digits):
+        return []
     q = select(Person)
-    key = search_key(query)
     if key:
-        like = f"%{key}%"
-        q = q.where(or_(Person.name_key.like(like), Person.kana_key.like(like)))
+        q = q.where(Person.id.in_(_people_matching(key, ("name_key", "kana_key"))))
     if birth_date:
         q = q.where(Person.birth_date == birth_date)
-    if phone_key(phone):
-        q = q.where(Person.phone_key.like(f"%{phone_key(phone)}%"))
-    if not (key or birth_date or phone_key(phone)):
-        return []
+    if digits:
+        q = q.where(Person.id.in_(_people_matching(digits, ("phone_key",))))
     people = list(session.scalars(q.order_by(Person.kana_key, Person.id).limit(limit)))
     cases = _case_numbers(session, [p.id for p in people])
     return [PersonMatch(p.id, p.name, p.kana, p.birth_date, p.phone, p.address, (),
                         *cases.get(p.id, ((), ()))) for p in people]
+
+
+def _people_matching(term: str, columns: tuple[str, ...]):
+    """SELECT people.id whose key columns contain `term`."""
+    if search_index.indexable(term):
+        return search_index.people_ids(columns, [term])
+    if columns == ("name_key", "kana_key"):  # 山田, 林: the two-character windows
+        return search_index.people_ids_short(term)
+    # One or two digits of a phone number: a LIKE over the narrow phone_key index.
+    return select(Person.id).where(Person.phone_key.like(f"%{like_escape(term)}%", escape="\\"))
 
 
 def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[PersonMatch]:
@@ -387,6 +401,7 @@ def save_in(session: Session, actor: Actor, data: IntakeInput,
         _consent(session, actor, case.id, sheet.id, data)
     handoff_ids = _send_all(session, actor, case.id, sheet.id, agency.id, data.handoffs)
     session.flush()
+    indexing.index_cases(session, [case.id])  # its search keys and what its sheets say
     audit.record(session, actor, "intake_save", "case", case.id, {
         "case_no": case.case_no, "sheet_id": sheet.id, "new_case": is_new,
         "person_id": person.id, "members": len(members), "fields": list(fields),
@@ -422,13 +437,18 @@ def _person(session: Session, p: PersonInput) -> Person:
         for attr in ("name", "kana", "sex", "address", "phone", "birth_date"):
             if not getattr(person, attr) and getattr(p, attr):
                 setattr(person, attr, getattr(p, attr))
+        before = indexing.person_row(person)
         _keys(person)
+        if indexing.person_row(person) != before:
+            session.flush()
+            indexing.refresh_person(session, person)  # the index and their cases' search text
         return person
     person = Person(name=p.name, kana=p.kana, birth_date=p.birth_date, sex=p.sex,
                     address=p.address, phone=p.phone)
     _keys(person)
     session.add(person)
     session.flush()
+    indexing.index_people(session, [person])
     return person
 
 
@@ -496,6 +516,7 @@ def _household(session: Session, case_id: int, members: list[MemberInput]) -> li
             _keys(person)
             session.add(person)
             session.flush()
+            indexing.index_people(session, [person])
         row = HouseholdMember(case_id=case_id, person_id=person.id, relation=m.relation,
                               flags=list(m.flags))
         session.add(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.errors import UserError
@@ -20,11 +20,9 @@ from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.cases import scope_clause
 from kodoku_desk.services.context import Actor
 from kodoku_desk.services.text import phone_key, search_key
+from kodoku_desk.store import search_index
 
 MAX_LIMIT = 1000
-# Up to this many matching ids are passed on as a list (SQLite allows 32,766 parameters);
-# a query matching more (one kana) filters in the main query instead.
-MAX_ID_LIST = 20_000
 # A phone fragment shorter than this would match too much of every number.
 MIN_PHONE_DIGITS = 4
 
@@ -72,20 +70,46 @@ class SearchResult:
     filters: CaseFilters = field(default_factory=CaseFilters)
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def query_clause(query: str):
-    """The WHERE for a free-text query, or None for an empty one."""
+def query_terms(query: str) -> list[str]:
+    """The normalised forms a query is looked up by: search_key(), and the bare digits when the
+    query looks like (part of) a phone number typed with hyphens, spaces or brackets."""
     key = search_key(query)
     if not key:
-        return None
-    clauses = [Case.search_text.like(f"%{_like_escape(key)}%", escape="\\")]
+        return []
     digits = phone_key(query)
     if len(digits) >= MIN_PHONE_DIGITS and digits != key:
-        clauses.append(Case.search_text.like(f"%{digits}%"))
-    return or_(*clauses)
+        return [key, digits]
+    return [key]
+
+
+def matching_cases(actor: Actor, query: str):
+    """SELECT cases.id of the cases whose search keys (case number, name, ふりがな, phone) or
+    sheet notes contain the query, answered from indexes only; None for an empty query.
+
+    3 characters and more: the trigram full-text index (store.search_index) over keys and notes.
+    Shorter (山田, 林): the name and ふりがな of the case's person, from the two-character
+    windows (people_grams); a case number, a phone number or a word of the notes needs 3.
+    Notes count only where the actor sees the whole sheet: their own agency's cases, or every
+    case for those who see all. A receiving agency sees only the sections shared with it, so a
+    word in an unshared section must not reveal the case (its name and phone still find it)."""
+    terms = query_terms(query)
+    if not terms:
+        return None
+    long = [t for t in terms if search_index.indexable(t)]
+    parts = []
+    if long and actor.sees_all_cases:
+        parts.append(search_index.case_ids(("keys", "notes"), long))
+    elif long:
+        parts.append(search_index.case_ids(("keys",), long))
+        if actor.agency_id is not None:
+            parts.append(select(Case.id).where(
+                Case.id.in_(search_index.case_ids(("notes",), long)),
+                Case.owner_agency_id == actor.agency_id))
+    for term in terms:
+        if not search_index.indexable(term):  # 山田, 林: the name windows of the case's person
+            parts.append(select(Case.id).where(
+                Case.person_id.in_(search_index.people_ids_short(term))))
+    return parts[0] if len(parts) == 1 else union(*parts)
 
 
 def _check_filters(f: CaseFilters) -> None:
@@ -129,34 +153,33 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     where = [Case.deleted.is_(False), scope_clause(actor), *filter_clauses(filters)]
-    text = query_clause(query)
-    ids = None
-    if text is not None:
-        ids = matching_ids(session, text)
-        if ids is not None and not ids:
-            return SearchResult([], 0, limit, offset, filters)
-        where.append(Case.id.in_(ids) if ids is not None else text)
-    owner = aliased(Agency)
-    q = (select(Case, Person.name, Person.kana, Person.birth_date, owner.name, Block.name)
-         .join(Person, Person.id == Case.person_id)
-         .join(owner, owner.id == Case.owner_agency_id)
-         .outerjoin(Block, Block.id == Case.block_id)
-         .where(and_(*where))
-         .order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset))
-    rows = [_row(c, name, kana, birth, agency, block)
-            for c, name, kana, birth, agency, block in session.execute(q)]
+    matching = matching_cases(actor, query)
+    if matching is not None:
+        where.append(Case.id.in_(matching))
+    # The page's ids first (cases alone), then the 100 rows with their names: joining people,
+    # agencies and blocks for every match before sorting would cost a lookup per match.
+    ids = list(session.scalars(select(Case.id).where(and_(*where))
+                               .order_by(Case.opened_at.desc(), Case.id.desc())
+                               .limit(limit).offset(offset)))
+    rows = _rows(session, ids)
     total = len(rows) + offset
     if with_total and (len(rows) == limit or offset):
         total = session.scalar(select(func.count()).select_from(Case).where(and_(*where))) or 0
     return SearchResult(rows, total, limit, offset, filters)
 
 
-def matching_ids(session: Session, text_clause) -> list[int] | None:
-    """Ids whose search_text matches, from the narrow ix_cases_search_text alone (the cases
-    table is never scanned for a text query); None when there are too many to list."""
-    # Only search_text in the WHERE: any other column would send SQLite to the table.
-    ids = list(session.scalars(select(Case.id).where(text_clause).limit(MAX_ID_LIST + 1)))
-    return None if len(ids) > MAX_ID_LIST else ids
+def _rows(session: Session, ids: list[int]) -> list[CaseRow]:
+    if not ids:
+        return []
+    owner = aliased(Agency)
+    q = (select(Case, Person.name, Person.kana, Person.birth_date, owner.name, Block.name)
+         .join(Person, Person.id == Case.person_id)
+         .join(owner, owner.id == Case.owner_agency_id)
+         .outerjoin(Block, Block.id == Case.block_id)
+         .where(Case.id.in_(ids))
+         .order_by(Case.opened_at.desc(), Case.id.desc()))
+    return [_row(c, name, kana, birth, agency, block)
+            for c, name, kana, birth, agency, block in session.execute(q)]
 
 
 def _row(c: Case, name: str, kana: str, birth: date | None, agency: str, block: str | None) -> CaseRow:

@@ -65,7 +65,8 @@ from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.dates import add_business_days
 from kodoku_desk.services.template import load_template
-from kodoku_desk.services.text import case_search_text, phone_key, search_key
+from kodoku_desk.services.text import case_notes_text, case_search_text, phone_key, search_key
+from kodoku_desk.store import search_index
 
 Progress = Callable[[int, int], None]
 BATCH_CASES = 2000
@@ -142,12 +143,26 @@ class _Rows:
         self.by_table[model.__tablename__].append(values)
 
     def flush(self, session: Session, counts: dict[str, int]) -> None:
+        people, cases = self._search_rows()
         for model in TABLE_ORDER:
             rows = self.by_table[model.__tablename__]
             if rows:
                 session.execute(insert(model.__table__), rows)
                 counts[model.__tablename__] = counts.get(model.__tablename__, 0) + len(rows)
                 rows.clear()
+        # The search indexes, as services.intake keeps them (store.search_index).
+        search_index.put_new_people(session, people)
+        search_index.put_cases(session, cases, new=True)
+
+    def _search_rows(self) -> tuple[list, list]:
+        people = [(p["id"], p["name_key"], p["kana_key"], p["phone_key"])
+                  for p in self.by_table["people"]]
+        sheets: dict[int, list] = {}
+        for sheet in self.by_table["sheets"]:
+            sheets.setdefault(sheet["case_id"], []).append((sheet["worries"], sheet["answers"]))
+        cases = [(c["id"], c["search_text"], case_notes_text(sheets.get(c["id"], ())))
+                 for c in self.by_table["cases"]]
+        return people, cases
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -42,3 +42,31 @@ def case_search_text(case_no: str, name: str, kana: str, phone: str) -> str:
     """The stored Case.search_text: normalised parts joined by '|' so a query matches within
     one part. Queries are normalised with search_key()/phone_key() and matched with LIKE."""
     return "|".join((search_key(case_no), search_key(name), search_key(kana), phone_key(phone)))
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PHONE_LIKE = re.compile(r"[0-9０-９][0-9０-９\-－‐ー−()（）\s]{7,}[0-9０-９]")
+
+
+def case_notes_text(sheets) -> str:
+    """What the case's sheets say, normalised like search_key(), for the free-text index:
+    sheets is an iterable of (worries, answers). Every text value of the answers (困りごと,
+    相談したいこと, 聞き取り, 見立て, 備考, choices …) except dates; phone numbers also as bare
+    digits, so a phone query finds a mobile number written on the sheet. Parts are joined by
+    '|' so a query matches within one part."""
+    parts: list[str] = []
+    for worries, answers in sheets:
+        parts.extend(w for w in (worries or []) if isinstance(w, str))
+        for value in (answers or {}).values():
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, str) or not item or _ISO_DATE.fullmatch(item):
+                    continue
+                parts.append(item.replace("|", " "))
+                if _PHONE_LIKE.fullmatch(item):
+                    parts.append(phone_key(item))
+    return search_key("|".join(dict.fromkeys(parts)))
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
