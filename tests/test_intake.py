@@ -4,6 +4,7 @@ duplicates (never merged), search normalisation, dates, attachments."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -313,3 +314,65 @@ def test_people_found_across_agencies_show_only_what_the_worker_may_see(worker):
     assert m.case_nos == ("他機関で相談歴あり",)
     (d,) = intake.check_duplicates(stranger, "ふくやま とめ", date(1943, 5, 1))
     assert d.person_id == first.person_id and d.address == ""
+
+
+# --- people search from the indexes (issue 5) -----------------------------------------------------
+
+def _names(found) -> list[str]:
+    return [m.name for m in found]
+
+
+@pytest.mark.parametrize("query", ["福山", "ふくやま", "ﾌｸ", "福", "ふく"])
+def test_short_names_find_the_whole_household_in_kana_order(worker, query):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    # 一郎 (いちろう) sorts before トメ (とめ): the order is the stored ふりがな, then id
+    assert _names(intake.find_people(worker, query)) == ["福山 一郎", "福山 トメ"]
+
+
+@pytest.mark.parametrize("query, expected", [("とめ", ["福山 トメ"]), ("一郎", ["福山 一郎"]),
+                                             ("郎", ["福山 一郎"]), ("ﾄﾒ", ["福山 トメ"]),
+                                             ("やまとめ", ["福山 トメ"]), ("ちろう", ["福山 一郎"])])
+def test_names_match_anywhere_inside_the_key(worker, query, expected):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert _names(intake.find_people(worker, query)) == expected
+
+
+@pytest.mark.parametrize("phone", ["0001", "０００１", "900-0001", "084(900)0001", "01"])
+def test_phone_fragments_and_forms(worker, phone):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert _names(intake.find_people(worker, phone=phone)) == ["福山 トメ"]
+    assert intake.find_people(worker, phone="0002") == []
+
+
+def test_people_search_criteria_combine_and_are_audited(worker):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert _names(intake.find_people(worker, "福山", date(1972, 3, 3))) == ["福山 一郎"]
+    assert intake.find_people(worker, "福山", phone="0001")[0].name == "福山 トメ"
+    assert intake.find_people(worker, "とめ", phone="0002") == []
+    with worker.store.read() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "search_person")
+                            .order_by(AuditEntry.id)).all()
+        details = [json.loads(e.detail) for e in entries]
+    assert [d["hits"] for d in details] == [1, 1, 0]
+    assert details[1]["criteria"] == ["name", "phone"]
+
+
+@pytest.mark.parametrize("query", ['"', 'ふく"やま', "AND", "OR", "NEAR(ふく)", "*", "ふく*", "^ふく",
+                                   "{name_key}:ふく", "%", "_", "\\", "ふく%"])
+def test_query_syntax_characters_are_only_text(worker, query):
+    intake.save_intake(worker, household_8050(worker, handoffs=[]))
+    assert intake.find_people(worker, query) == []  # never raises: a quoted, escaped literal
+
+
+def test_people_index_follows_the_intake_service(worker):
+    assert intake.find_people(worker, "備後") == []
+    saved = intake.save_intake(worker, household_8050(
+        worker, handoffs=[], person=PersonInput(name="備後 花", kana="びんご はな"),
+        household=[MemberInput("夫", "備後 太", "びんご ふとし", date(1950, 1, 1))]))
+    assert _names(intake.find_people(worker, "備後")) == ["備後 花", "備後 太"]  # は < ふ
+    assert intake.find_people(worker, phone="7777") == []
+    data = household_8050(worker, handoffs=[], household=[], case_id=saved.case_id,
+                          person=PersonInput(person_id=saved.person_id, phone="084-555-7777"))
+    intake.save_intake(worker, data)
+    assert _names(intake.find_people(worker, phone="7777")) == ["備後 花"]
+    assert _names(intake.find_people(worker, "びんごは")) == ["備後 花"]

@@ -174,3 +174,134 @@ def test_cli_handoff_list(world, monkeypatch, capsys):
     rc, out, err = _cli(monkeypatch, capsys, "handoff", "list", "--workspace", ws, "--user",
                         "coord", "--agency", "存在しない機関")
     assert rc == 1 and "存在しない機関" in err and "登録されていません" in err
+
+
+# --- the search indexes (issue 5: trigram full text, two-character names, sheet notes) ---------
+
+@pytest.mark.parametrize("query", ["福山", "ふく", "ﾌｸ", "とめ", "トメ", "福", "め"])
+def test_one_and_two_character_names_are_found(world, query):
+    # Too short for a trigram: answered from the two-character windows of the person's keys.
+    assert world.case_8050.case_no in _nos(search_cases(world.north, query))
+
+
+@pytest.mark.parametrize("query", ["0001", "０００１", "900-0001", "９００ー０００１", "900 0001",
+                                   "(084)900-0001", "9000001"])
+def test_phone_in_any_form_and_its_last_four_digits(world, query):
+    assert _nos(search_cases(world.north, query)) == {world.case_8050.case_no}
+
+
+def _coordinator(world):
+    from sqlalchemy import select
+
+    from kodoku_desk.models import Staff
+    from kodoku_desk.services.auth import Signed
+    from kodoku_desk.services.context import Actor
+
+    with world.north.store.read() as s:
+        staff = s.scalar(select(Staff).where(Staff.login == "coord"))
+        s.refresh(staff, ["agency"])
+        return Signed(world.north.store, Actor.of(staff))
+
+
+@pytest.mark.parametrize("query", ["息子の将来", "8050世帯", "８０５０世帯", "年金のみ", "ヒキコモリ",
+                                   "ﾋｷｺﾓﾘ", "要介護２"])
+def test_free_text_finds_words_of_the_sheet(world, query):
+    assert _nos(search_cases(world.north, query)) == {world.case_8050.case_no}
+    assert world.case_8050.case_no in _nos(search_cases(_coordinator(world), query))
+
+
+def test_free_text_respects_scope(world):
+    # Both households wrote 収入・生活費 on their sheet: each 受付 worker finds only their own.
+    assert _nos(search_cases(world.north, "収入・生活費")) == {world.case_8050.case_no}
+    south = world.staff_of(SOUTH)
+    assert _nos(search_cases(south, "収入・生活費")) == {world.case_south.case_no}
+    assert _nos(search_cases(_coordinator(world), "収入・生活費")) == {
+        world.case_8050.case_no, world.case_south.case_no}
+    # the south sheet was written from the same answers: its worker finds only their own case
+    assert _nos(search_cases(south, "息子の将来")) == {world.case_south.case_no}
+    assert search_cases(world.staff_of(OTHER), "8050世帯").total == 0
+    # ふきのとう received the 8050 case with basic/worries/household only: its name finds the
+    # case, but words written in sections not shared with them must not reveal it.
+    fuki = world.staff_of(FUKI)
+    assert _nos(search_cases(fuki, "福山トメ")) == {world.case_8050.case_no}
+    assert search_cases(fuki, "息子の将来").total == 0
+    assert search_cases(fuki, "8050世帯").total == 0
+
+
+@pytest.mark.parametrize("query", ['"', '福山"', '"福山', 'ふくやま"とめ', "AND", "ふくやま OR とめ",
+                                   "NEAR(ふくやま)", "*", "ふくやま*", "{keys}:福山", "^ふくやま",
+                                   "keys:ふくやま", "(084", "-", "''", "\\", "ふく%", "ふく_ま"])
+def test_query_syntax_characters_are_only_text(world, query):
+    result = search_cases(world.north, query)  # never raises: every query is a quoted phrase
+    assert world.case_south.case_no not in _nos(result)
+
+
+def test_index_follows_a_new_sheet_and_a_filled_in_phone(world):
+    from intake_data import household_8050
+
+    from kodoku_desk.services import intake
+    from kodoku_desk.services.intake import PersonInput
+
+    north = world.north
+    assert search_cases(north, "ゴミ屋敷").total == 0
+    # A person recorded without a phone number …
+    first = intake.save_intake(north, household_8050(
+        north, handoffs=[], person=PersonInput(name="備後 次郎", kana="びんご じろう")))
+    assert _nos(search_cases(north, "びんご")) == {first.case_no}
+    assert search_cases(north, "0845557777").total == 0
+    # … a second sheet on the same case, through the intake service, with the phone given now.
+    data = household_8050(north, handoffs=[], case_id=first.case_id,
+                          person=PersonInput(person_id=first.person_id, phone="084-555-7777"),
+                          answers={"notes": "自宅がゴミ屋敷の状態。"}, household=[])
+    intake.save_intake(north, data)
+    assert _nos(search_cases(north, "ゴミ屋敷")) == {first.case_no}
+    assert _nos(search_cases(north, "7777")) == {first.case_no}
+    assert _nos(search_cases(north, "084-555-7777")) == {first.case_no}
+    found = intake.find_people(north, phone="5557777")
+    assert [m.person_id for m in found] == [first.person_id]
+    assert [m.person_id for m in intake.find_people(north, "びんご")] == [first.person_id]
+
+
+def test_migration_fills_the_index_for_existing_rows(world):
+    from sqlalchemy import text
+
+    from kodoku_desk.store import migrate
+
+    engine = world.north.store.engine
+    migrate.downgrade(engine, "0005_search")  # drops the indexes: as a workspace before 0006
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert "case_fts" not in names and "people_grams" not in names
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert _nos(search_cases(world.north, "息子の将来")) == {world.case_8050.case_no}
+    assert _nos(search_cases(world.north, "福山")) == {world.case_8050.case_no}
+    assert _nos(search_cases(world.north, "0001")) == {world.case_8050.case_no}
+    with engine.connect() as conn:
+        people = conn.execute(text("SELECT count(*) FROM people")).scalar()
+        assert conn.execute(text("SELECT count(*) FROM people_fts")).scalar() == people
+        assert conn.execute(text("SELECT count(*) FROM case_fts")).scalar() == 2
+
+
+def test_generated_workspace_is_indexed(tmp_path):
+    from sqlalchemy import select, text
+
+    from kodoku_desk.models import Case, Person, Sheet
+    from kodoku_desk.services.demo import create_demo
+    from kodoku_desk.services.text import search_key
+
+    signed, _ = create_demo(tmp_path / "ws", cases=40, seed=3)
+    try:
+        with signed.store.read() as s:
+            case = s.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+            person = s.get(Person, case.person_id)
+            sheet = s.scalar(select(Sheet).where(Sheet.case_id == case.id))
+            people = s.scalar(select(text("count(*) FROM people")))
+            assert s.scalar(select(text("count(*) FROM people_fts"))) == people
+        family = person.name.split()[0]
+        assert case.case_no in _nos(search_cases(signed, family, limit=1000))
+        assert case.case_no in _nos(search_cases(signed, person.phone[-4:], limit=1000))
+        words = search_key(sheet.answers["assessment"])[:6]
+        assert case.case_no in _nos(search_cases(signed, words, limit=1000))
+    finally:
+        signed.close()
