@@ -62,8 +62,10 @@ class BenchWorkspaces:
         from kodoku_desk.services.demo import DEMO_PASSWORD
 
         if self.cipher is None:
-            self.cipher = sign_in(self.cipher_dir, LOGIN, DEMO_PASSWORD)
+            self.cipher = sign_in(self.cipher_dir, LOGIN, DEMO_PASSWORD)  # migrates a kept one
         if self.plain is None:
+            if not plain_at_head(self.plain_dir):  # a kept copy made before a migration
+                export_plain(self.cipher, self.plain_dir, replace=True)
             self.plain = open_plain(self.plain_dir, self.cipher)
 
     def close(self) -> None:
@@ -112,10 +114,25 @@ def build(root: Path, cases: int, seed: int, progress: Progress | None = None) -
     return BenchWorkspaces(root, cases, seed, elapsed, False, counts, samples)
 
 
-def export_plain(signed: Signed, folder: Path) -> Path:
-    """An exact unencrypted copy for the comparison (generated data only, never a real one)."""
+def plain_at_head(folder: Path) -> bool:
+    """True when the plain copy exists and has the current schema."""
+    if not (folder / DB_NAME).exists():
+        return False
+    engine = make_engine(folder / DB_NAME, None)
+    try:
+        return not migrate.needs_upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def export_plain(signed: Signed, folder: Path, replace: bool = False) -> Path:
+    """An exact unencrypted copy for the comparison (generated data only, never a real one).
+    replace: remove an older copy first (sqlcipher_export needs an empty database)."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / DB_NAME
+    if replace:
+        for path in (target, folder / f"{DB_NAME}-wal", folder / f"{DB_NAME}-shm"):
+            path.unlink(missing_ok=True)
     raw = signed.store.engine.raw_connection()
     try:
         conn = raw.driver_connection
