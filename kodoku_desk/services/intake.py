@@ -219,12 +219,16 @@ def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[P
     cases the worker may see."""
     from dataclasses import replace
 
-    from kodoku_desk.services.cases import can_see
+    from kodoku_desk.services.cases import scope_clause
 
+    ids = [cid for m in matches for cid in m.case_ids]
+    # One query for every case found (services.cases.scope_clause, the one scope rule).
+    allowed = set(session.scalars(select(Case.id).where(
+        Case.id.in_(ids), Case.deleted.is_(False), scope_clause(actor)))) if ids else set()
     out = []
     for m in matches:
         visible = [(no, cid) for no, cid in zip(m.case_nos, m.case_ids, strict=False)
-                   if can_see(session, actor, cid)]
+                   if cid in allowed]
         if visible or actor.sees_all_cases:
             out.append(replace(m, case_nos=tuple(n for n, _ in visible),
                                case_ids=tuple(c for _, c in visible)))
