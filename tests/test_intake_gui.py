@@ -50,6 +50,7 @@ def page(ctx, qtbot):
     p.resize(1200, 900)
     p.show()
     qtbot.waitExposed(p)
+    qtbot.waitUntil(lambda: p.form.is_ready)  # the sheet is built a few sections per turn
     p.activateWindow()
     p.refresh()
     wait_runner(qtbot, ctx.runner)
@@ -216,6 +217,7 @@ def test_duplicate_warning_shows_the_match_and_never_merges(page, ctx, qtbot):
     wait_runner(qtbot, ctx.runner)
     first = page.saved
     page.reset()
+    qtbot.waitUntil(lambda: page.form.is_ready)
     type_into(page, "kana", "ﾌｸﾔﾏ ﾄﾒ")
     type_into(page, "birth_date", "1943-05-01")
     qtbot.waitUntil(lambda: page.dup_banner.isVisible(), timeout=5000)
@@ -238,6 +240,7 @@ def test_person_search(page, ctx, qtbot):
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
     page.reset()
+    qtbot.waitUntil(lambda: page.form.is_ready)
     type_text(page.search_query, "ﾌｸﾔﾏ")
     page.search_people()
     wait_runner(qtbot, ctx.runner)
@@ -337,6 +340,7 @@ def test_returning_person_gets_a_sheet_on_the_existing_case(page, ctx, qtbot):
     wait_runner(qtbot, ctx.runner)
     first = page.saved
     page.reset()
+    qtbot.waitUntil(lambda: page.form.is_ready)
     type_text(page.search_query, "ふくやまとめ")
     page.search_people()
     wait_runner(qtbot, ctx.runner)

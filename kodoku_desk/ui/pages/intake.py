@@ -280,9 +280,12 @@ class IntakePage(Page):
         self.urgent_banner.hide()
         outer.addWidget(self.urgent_banner)
 
+        # The scroll area gets its (empty) body first: widgets added to a body already in
+        # place are styled once, not again for every parent they are moved into.
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
+        scroll.setWidget(body)
         self.body_layout = QVBoxLayout(body)
         self.body_layout.addWidget(self._search_box())
         self.dup_banner = QFrame()
@@ -291,12 +294,14 @@ class IntakePage(Page):
         self.dup_layout = QVBoxLayout(self.dup_banner)
         self.dup_banner.hide()
         self.body_layout.addWidget(self.dup_banner)
-        self.form = SheetForm(self.template)
+        # The sheet's sections are built a few per event-loop turn (SheetForm defer); the
+        # editors are wired when the last one is there (_form_ready).
+        self.form = SheetForm(self.template, defer=True)
+        self.form.ready.connect(self._form_ready)
         self.body_layout.addWidget(self.form)
         self.body_layout.addWidget(self._routing_box())
         self.body_layout.addWidget(self._handoff_box())
         self.body_layout.addWidget(self._attachment_box())
-        scroll.setWidget(body)
         self.scroll = scroll
         outer.addWidget(scroll, 1)
 
@@ -319,7 +324,6 @@ class IntakePage(Page):
         self.save_button.clicked.connect(self.save)
         bottom.addWidget(self.save_button)
         outer.addLayout(bottom)
-        self._wire_form()
 
     def _search_box(self) -> QGroupBox:
         box = QGroupBox("本人の検索（新しいシートの前に、すでに登録されている方か確かめます）")
@@ -534,10 +538,19 @@ class IntakePage(Page):
         if what in ("agency", "block", "org"):
             self.org_stale = True
 
+    def _form_ready(self) -> None:
+        """Every section of the (new) sheet is built: wire it and fill what needs the org."""
+        self._wire_form()
+        if self.org is not None:
+            self.consent_editor().set_agencies(self.org.agencies)
+            self._show_receiver()
+            self.update_routing()
+
     def _org_loaded(self, org: OrgData) -> None:
         self.org = org
-        self._show_receiver()
-        self.consent_editor().set_agencies(org.agencies)
+        if self.form.is_ready:
+            self._show_receiver()
+            self.consent_editor().set_agencies(org.agencies)
         self.block.blockSignals(True)
         self.block.clear()
         self.block.addItem("（受付機関のブロック）", None)
@@ -687,7 +700,7 @@ class IntakePage(Page):
         return self.org.own_block_id if self.org else None
 
     def update_routing(self) -> None:
-        if self.org is None:
+        if self.org is None or not self.form.is_ready:
             return
         data = self.current_routing_input()
         result = routing.suggest(intake.routing_input_for(data, date.today(), self._block_id()),
@@ -932,7 +945,8 @@ class IntakePage(Page):
     def reset(self) -> None:
         """A fresh sheet (after saving, or to abandon the input)."""
         self.form.deleteLater()
-        self.form = SheetForm(self.template)
+        self.form = SheetForm(self.template, defer=True)
+        self.form.ready.connect(self._form_ready)
         self.body_layout.insertWidget(2, self.form)
         for row in list(self.handoff_rows):
             self.remove_handoff(row)
@@ -949,11 +963,6 @@ class IntakePage(Page):
         self.print_button.hide()
         self.attachment_list.clear()
         self.save_button.setEnabled(True)
-        self._wire_form()
-        if self.org is not None:
-            self.consent_editor().set_agencies(self.org.agencies)
-            self._show_receiver()
-        self.update_routing()
 
     # -- self-entry
 

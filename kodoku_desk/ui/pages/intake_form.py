@@ -4,10 +4,11 @@ Used by the intake page and, for part A only and in large type, by the self-entr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +34,7 @@ PART_PROPERTY = "sheet_part"
 PART_COLOURS = {"A": "#1f6f43", "B": "#1d4e89"}
 DATE_HINT = "例: R7.4.1 / 令和7年4月1日 / 2025-04-01"
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
+DEFER_STEP_S = 0.025  # widget building per event-loop turn when a SheetForm is deferred
 
 
 def mark_part(widget: QWidget, part: str) -> None:
@@ -514,29 +516,55 @@ def part_badge(part: str, large: bool = False) -> QLabel:
 
 
 class SheetForm(QWidget):
-    """All sections of the given parts, built from the template. `editors[key]` by field key."""
+    """All sections of the given parts, built from the template. `editors[key]` by field key.
+
+    defer=True builds the sections a few at a time on later turns of the event loop (a whole
+    sheet is ~100 ms of widget building); `is_ready` tells when all are there and `ready` is
+    emitted then. The default builds everything before returning."""
 
     changed = Signal()
+    ready = Signal()
 
     def __init__(self, template: SheetTemplate, parts: tuple[str, ...] = ("A", "B"),
                  large: bool = False, skip: Callable[[TemplateField], bool] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, defer: bool = False) -> None:
         super().__init__(parent)
         self.template = template
         self.large = large
         self.editors: dict[str, FieldEditor] = {}
         self.groups: dict[str, QGroupBox] = {}
-        layout = QVBoxLayout(self)
-        layout.setSpacing(10 if large else 6)
+        self._layout = QVBoxLayout(self)
+        self._layout.setSpacing(10 if large else 6)
+        self._todo: list[Callable[[], QWidget]] = []
         current_part = None
         for section in template.sections:
             if section.part not in parts:
                 continue
             if section.part != current_part:
                 current_part = section.part
-                layout.addWidget(self._part_header(section.part))
-            layout.addWidget(self._group(section, skip))
-        layout.addStretch(1)
+                self._todo.append(lambda part=section.part: self._part_header(part))
+            self._todo.append(lambda section=section: self._group(section, skip))
+        self.is_ready = False
+        if defer:
+            QTimer.singleShot(0, self, self._build_some)
+        else:
+            while self._todo:
+                self._layout.addWidget(self._todo.pop(0)())
+            self._finish()
+
+    def _build_some(self) -> None:
+        started = time.perf_counter()
+        while self._todo and time.perf_counter() - started < DEFER_STEP_S:
+            self._layout.addWidget(self._todo.pop(0)())
+        if self._todo:
+            QTimer.singleShot(0, self, self._build_some)
+        else:
+            self._finish()
+            self.ready.emit()
+
+    def _finish(self) -> None:
+        self._layout.addStretch(1)
+        self.is_ready = True
 
     def _part_header(self, part: str) -> QWidget:
         header = QWidget()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from kodoku_desk.errors import UserError
+from kodoku_desk.services import review
+from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period, target_label
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -21,8 +23,6 @@ HEADERS = ["記録ID", "日時", "ログインID", "氏名", "操作", "対象�
 
 
 def access_cells(rows) -> tuple[list, list, list]:
-    from kodoku_desk.services.review import target_label
-
     return ([[r.id, dt(r.at), r.actor, r.actor_name, r.action_label, target_label(r.target_type),
               r.target_id, r.detail] for r in rows], [], [r.id for r in rows])
 
@@ -31,8 +31,6 @@ class AccessLogPage(LogPage):
     title = "閲覧・出力・印刷の履歴"
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
-        from kodoku_desk.services.review import ACCESS_CATEGORIES
-
         super().__init__(ctx, parent)
         filters = QGroupBox("条件")
         row = QHBoxLayout(filters)
@@ -68,8 +66,6 @@ class AccessLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period
-
         category = self.category.currentData()
         target = self.target.text().strip()
         flt = AccessFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
@@ -81,8 +77,6 @@ class AccessLogPage(LogPage):
         return flt
 
     def search(self) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
         except UserError as err:
@@ -102,8 +96,6 @@ class AccessLogPage(LogPage):
             self._broken_id = None
 
     def verify(self) -> None:
-        from kodoku_desk.services import review
-
         self.verify_result.setText("検証しています…")
         self.verify_result.setStyleSheet("")
         signed = self.ctx.signed
@@ -121,8 +113,6 @@ class AccessLogPage(LogPage):
             self.search()
 
     def export_csv(self) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
         except UserError as err:

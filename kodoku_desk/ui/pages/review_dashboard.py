@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.services import review
+from kodoku_desk.services import review_dashboard as dashboard_service
 from kodoku_desk.ui.pages import review_charts as charts
 from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, wareki
 from kodoku_desk.ui.tables import LogTable
@@ -217,9 +219,7 @@ class DashboardPage(ReviewPage):
         signed = self.ctx.signed
 
         def work() -> BoardView:
-            from kodoku_desk.services import review_dashboard
-
-            return board_view(review_dashboard.dashboard(signed))
+            return board_view(dashboard_service.dashboard(signed))
 
         self.say("集計しています…")
         self.run(work, self.show_board, latest="board")
@@ -243,8 +243,6 @@ class DashboardPage(ReviewPage):
         self.say(f"{wareki(board.today)} 現在の状況です。{more}")
 
     def mark_override_reviewed(self) -> None:
-        from kodoku_desk.services import review
-
         handoff_id = self.override_table.current_id()
         if not handoff_id:
             self.say("確認するつなぎを一覧から選んでください。", error=True)

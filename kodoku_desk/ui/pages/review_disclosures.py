@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from kodoku_desk.errors import UserError
+from kodoku_desk.services import review
+from kodoku_desk.services.review import DisclosureFilter, check_period
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -67,8 +69,6 @@ class DisclosureLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services.review import DisclosureFilter, check_period
-
         flt = DisclosureFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
                                to_agency_id=self.to_agency.currentData(),
                                basis=self.basis.currentData(), channel=self.channel.currentData(),
@@ -77,8 +77,6 @@ class DisclosureLogPage(LogPage):
         return flt
 
     def search(self) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
         except UserError as err:
@@ -97,8 +95,6 @@ class DisclosureLogPage(LogPage):
         self.say(f"提供記録 {model.total:,} 件{shown_text(model.received, model.total)}")
 
     def export_csv(self) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
         except UserError as err:

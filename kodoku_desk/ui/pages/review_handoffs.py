@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.errors import UserError
+from kodoku_desk.services import review
+from kodoku_desk.services.review import HandoffFilter
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -111,8 +113,6 @@ class HandoffLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services.review import HandoffFilter
-
         return HandoffFilter(
             from_agency_id=self.from_agency.currentData(), to_agency_id=self.to_agency.currentData(),
             state=self.state.currentData(), overdue=self.overdue.isChecked(),
@@ -122,8 +122,6 @@ class HandoffLogPage(LogPage):
             case_no=self.case_no.text().strip() or None)
 
     def search(self) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
             review.validate_filter(flt)
@@ -150,8 +148,6 @@ class HandoffLogPage(LogPage):
         self.say(f"{model.total:,} 件{shown}　条件: {conditions or 'なし'}")
 
     def show_timeline(self) -> None:
-        from kodoku_desk.services import review
-
         case_id = self.table.current_case_id()
         if not case_id:
             return
@@ -160,8 +156,6 @@ class HandoffLogPage(LogPage):
                  self.timeline.fill, latest="timeline")
 
     def export_log(self, fmt: str) -> None:
-        from kodoku_desk.services import review
-
         try:
             flt = self.current_filter()
             review.validate_filter(flt)
