@@ -305,3 +305,23 @@ def test_generated_workspace_is_indexed(tmp_path):
         assert case.case_no in _nos(search_cases(signed, words, limit=1000))
     finally:
         signed.close()
+
+
+@pytest.mark.parametrize("query", ["介護", "年金", "世帯", "将来"])
+def test_two_character_words_of_the_sheet(world, query):
+    # No trigram of their own: found through the indexed trigrams that start with them.
+    assert world.case_8050.case_no in _nos(search_cases(world.north, query))
+    assert world.case_8050.case_no not in _nos(search_cases(world.staff_of(OTHER), query))
+    assert world.case_8050.case_no not in _nos(search_cases(world.staff_of(FUKI), query))
+
+
+@pytest.mark.parametrize("query", ["", "福山", "ふくやまとめ", "0001", "介護", "収入・生活費", "め"])
+def test_broad_query_plan_gives_the_same_page(world, monkeypatch, query):
+    from kodoku_desk.services import search
+
+    coord = _coordinator(world)
+    expected = [(r.case_no, r.opened_at) for r in search_cases(coord, query).rows]
+    monkeypatch.setattr(search, "MANY_MATCHES", 0)  # every query takes the broad-query plan
+    result = search_cases(coord, query)
+    assert [(r.case_no, r.opened_at) for r in result.rows] == expected
+    assert result.total == len(expected)

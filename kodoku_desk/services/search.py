@@ -84,13 +84,14 @@ def query_terms(query: str) -> list[str]:
     return [key]
 
 
-def matching_cases(actor: Actor, query: str):
+def matching_cases(session: Session, actor: Actor, query: str):
     """SELECT cases.id of the cases whose search keys (case number, name, ふりがな, phone) or
     sheet notes contain the query, answered from indexes only; None for an empty query.
 
     3 characters and more: the trigram full-text index (store.search_index) over keys and notes.
-    Shorter (山田, 林): the name and ふりがな of the case's person, from the two-character
-    windows (people_grams); a case number, a phone number or a word of the notes needs 3.
+    Two (山田, 介護): the name and ふりがな of the case's person from their two-character windows
+    (people_grams), and the notes through the trigrams that start with the two characters.
+    One (林): names only. A case number or a phone number needs 3 characters or digits.
     Notes count only where the actor sees the whole sheet: their own agency's cases, or every
     case for those who see all. A receiving agency sees only the sections shared with it, so a
     word in an unshared section must not reveal the case (its name and phone still find it)."""
@@ -98,19 +99,24 @@ def matching_cases(actor: Actor, query: str):
     if not terms:
         return None
     long = [t for t in terms if search_index.indexable(t)]
+    notes = list(long)
     parts = []
-    if long and actor.sees_all_cases:
-        parts.append(search_index.case_ids(("keys", "notes"), long))
-    elif long:
-        parts.append(search_index.case_ids(("keys",), long))
-        if actor.agency_id is not None:
-            parts.append(select(Case.id).where(
-                Case.id.in_(search_index.case_ids(("notes",), long)),
-                Case.owner_agency_id == actor.agency_id))
     for term in terms:
         if not search_index.indexable(term):
             parts.append(select(Case.id).where(
                 Case.person_id.in_(search_index.people_ids_short(term))))
+            if len(term) == 2:
+                notes += search_index.trigrams_starting(session, term)
+    if long and notes == long and actor.sees_all_cases:  # one MATCH over both columns
+        parts.append(search_index.case_ids(("keys", "notes"), long))
+        notes = []
+    elif long:
+        parts.append(search_index.case_ids(("keys",), long))
+    if notes and actor.sees_all_cases:
+        parts.append(search_index.case_ids(("notes",), notes))
+    elif notes and actor.agency_id is not None:
+        parts.append(select(Case.id).where(Case.id.in_(search_index.case_ids(("notes",), notes)),
+                                           Case.owner_agency_id == actor.agency_id))
     return parts[0] if len(parts) == 1 else union(*parts)
 
 
@@ -156,7 +162,7 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
     offset = max(0, offset)
     where = [Case.deleted.is_(False), scope_clause(actor), *filter_clauses(filters)]
     page_where = where
-    matching = matching_cases(actor, query)
+    matching = matching_cases(session, actor, query)
     if matching is not None:
         where = [*where, Case.id.in_(matching)]
         page_where = where

@@ -52,8 +52,9 @@ def case_notes_text(sheets) -> str:
     """What the case's sheets say, normalised like search_key(), for the free-text index:
     sheets is an iterable of (worries, answers). Every text value of the answers (困りごと,
     相談したいこと, 聞き取り, 見立て, 備考, choices …) except dates; phone numbers also as bare
-    digits, so a phone query finds a mobile number written on the sheet. Parts are joined by
-    '|' so a query matches within one part."""
+    digits, so a phone query finds a mobile number written on the sheet. Parts are joined and
+    ended by '|', so a query matches within one part, and every character is followed by
+    another (a two-character word is then the start of some trigram: store.search_index)."""
     parts: list[str] = []
     for worries, answers in sheets:
         parts.extend(w for w in (worries or []) if isinstance(w, str))
@@ -64,7 +65,8 @@ def case_notes_text(sheets) -> str:
                 parts.append(item.replace("|", " "))
                 if _PHONE_LIKE.fullmatch(item):
                     parts.append(phone_key(item))
-    return search_key("|".join(dict.fromkeys(parts)))
+    text = search_key("|".join(dict.fromkeys(parts)))
+    return text + "|" if text else ""
 
 
 def like_escape(text: str) -> str:

@@ -40,6 +40,9 @@ from kodoku_desk.models.indexes_search import people_grams
 
 # A phrase shorter than this produces no trigram and so matches nothing through FTS5.
 MIN_FTS_CHARS = 3
+# A two-character word of the notes is looked up as up to this many trigrams (介護 → 介護保,
+# 介護認 …); a pair of kana followed by anything and everything gives up (names still match).
+MAX_EXPANSION = 200
 # Pairs with the last character of a key in people_grams, so every character starts a window.
 GRAM_END = "\x1f"
 
@@ -52,6 +55,7 @@ DDL = (
     "name_key, kana_key, phone_key, tokenize = 'trigram')",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {CASE_FTS} USING fts5("
     "keys, notes, tokenize = 'trigram')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {CASE_FTS}_vocab USING fts5vocab({CASE_FTS}, row)",
 )
 
 people_fts = table(PEOPLE_FTS, column("rowid", Integer), column("name_key"), column("kana_key"),
@@ -88,6 +92,17 @@ def case_ids(columns: Iterable[str], terms: Iterable[str]) -> Select:
     """SELECT cases.id of the cases whose keys and/or notes contain any of the terms."""
     return (select(case_fts.c.rowid)
             .where(literal_column(CASE_FTS).op("MATCH")(match_expression(columns, terms))))
+
+
+def trigrams_starting(session: Session, prefix: str, limit: int = MAX_EXPANSION) -> list[str]:
+    """The indexed trigrams that start with `prefix` (1 or 2 characters), from the index's own
+    vocabulary (case_fts_vocab, an fts5vocab table): a two-character word of the notes is found
+    by MATCHing any of them. Every character of the notes is followed by another (the text
+    ends with a separator), so these trigrams cover every place the word occurs."""
+    rows = session.execute(text(f"SELECT term FROM {CASE_FTS}_vocab WHERE term >= :a AND term < :b "
+                                "LIMIT :n"), {"a": prefix, "b": prefix + "\U0010ffff",
+                                              "n": limit + 1}).scalars().all()
+    return list(rows) if len(rows) <= limit else []
 
 
 # --- keeping the index in step -------------------------------------------------------------------
@@ -155,5 +170,5 @@ def put_new_people(session: Session, rows: Iterable[tuple[int, str, str, str]]) 
 
 
 __all__ = ["CASE_FTS", "DDL", "GRAM_END", "MIN_FTS_CHARS", "PEOPLE_FTS", "case_fts", "case_ids",
-           "grams", "indexable", "match_expression", "people_fts", "people_ids",
+           "grams", "indexable", "trigrams_starting", "match_expression", "people_fts", "people_ids",
            "people_ids_short", "phrase", "put_cases", "put_new_people", "put_people"]
