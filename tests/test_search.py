@@ -325,3 +325,12 @@ def test_broad_query_plan_gives_the_same_page(world, monkeypatch, query):
     result = search_cases(coord, query)
     assert [(r.case_no, r.opened_at) for r in result.rows] == expected
     assert result.total == len(expected)
+
+
+def test_an_overlong_query_gets_a_sentence(world):
+    with pytest.raises(UserError, match="検索語が長すぎます"):
+        search_cases(world.north, "あ" * 201)
+    from kodoku_desk.services import intake
+
+    with pytest.raises(UserError, match="長すぎます"):
+        intake.find_people(world.north, "あ" * 201)

@@ -190,6 +190,9 @@ def search_people(session: Session, query: str = "", birth_date: date | None = N
     key, digits = search_key(query), phone_key(phone)
     if not (key or birth_date or digits):
         return []
+    if len(key) > 200 or len(digits) > 40:
+        raise UserError("検索する氏名・ふりがな・電話番号が長すぎます。短くして検索してください。",
+                        field="search")
     q = select(Person)
     if key:
         q = q.where(Person.id.in_(_people_matching(key, ("name_key", "kana_key"))))

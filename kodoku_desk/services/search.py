@@ -1,9 +1,13 @@
 """Case search for the case list and `kodoku-desk case list`.
 
 The query is normalised exactly like the stored Case.search_text (services.text): width,
-hiragana/katakana, spaces and phone hyphens do not matter. Access scope is the one rule in
+hiragana/katakana, spaces and phone hyphens do not matter. It matches the case number, name,
+ふりがな and phone (any part of them: the last four digits of a phone), and the words of the
+case's sheets (相談内容, 困りごと, 聞き取り, 見立て, 備考 …), always from an index: the trigram
+full-text tables and the two-character name windows of store.search_index, kept in step by the
+services that write those fields (services.indexing). Access scope is the one rule in
 services.cases.scope_clause, so a 受付 worker never finds another agency's case unless it was
-handed to their agency."""
+handed to their agency, and never finds a case by words of a sheet they may not read."""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ MAX_LIMIT = 1000
 MANY_MATCHES = 2000
 # A phone fragment shorter than this would match too much of every number.
 MIN_PHONE_DIGITS = 4
+# A search word longer than this is a paste by mistake (a name is at most 100 characters).
+MAX_QUERY = 200
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ def query_terms(query: str) -> list[str]:
     key = search_key(query)
     if not key:
         return []
+    if len(key) > MAX_QUERY:
+        raise UserError(f"検索語が長すぎます（{MAX_QUERY}文字まで）。短くして検索してください。",
+                        field="query")
     digits = phone_key(query)
     if len(digits) >= MIN_PHONE_DIGITS and digits != key:
         return [key, digits]
