@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 CHUNK = 200  # rows handed to the view at a time
@@ -48,29 +48,6 @@ def fit_columns(view: QTableView, *, sample: int = SAMPLE_ROWS, max_width: int =
                 longest = max(str(text).split("\n"), key=len)
                 width = max(width, metrics.horizontalAdvance(longest) + padding)
         header.resizeSection(col, min(width, max_width))
-
-
-ROWS_PER_STEP = 25  # rows measured per event-loop turn by fit_rows
-
-
-def fit_rows(view: QTableView, *, step: int = ROWS_PER_STEP) -> None:
-    """Give each row the height of its (word-wrapped) content, a few rows per turn of the event
-    loop (QTimer.singleShot(0)), instead of resizeRowsToContents measuring every cell of every
-    row at once. A new call (new rows) abandons the rows still waiting from the last one."""
-    generation = getattr(view, "_fit_rows_generation", 0) + 1
-    view._fit_rows_generation = generation  # type: ignore[attr-defined]
-
-    def resize_from(first: int) -> None:
-        model = view.model()
-        if model is None or getattr(view, "_fit_rows_generation", 0) != generation:
-            return
-        last = min(model.rowCount(), first + step)
-        for row in range(first, last):
-            view.resizeRowToContents(row)
-        if last < model.rowCount():
-            QTimer.singleShot(0, view, lambda: resize_from(last))
-
-    resize_from(0)
 
 
 class LogModel(QAbstractTableModel):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
-from kodoku_desk.ui.tables import fit_columns, fit_rows
+from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
 
 URGENT_STYLE = ("background: #c62828; color: white; font-weight: bold; font-size: 13pt;"
@@ -67,11 +67,10 @@ def _table(columns) -> tuple[QTableView, RowsTableModel]:
 
 
 def _fit(view: QTableView) -> None:
-    """Columns measured on their first rows, rows sized to their wrapped text a few at a time:
-    a case with thirty hand-offs has hundreds of timeline rows."""
+    """Columns measured on their first rows (fit_columns), rows as tall as their wrapped text."""
     fit_columns(view)
+    view.resizeRowsToContents()
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    fit_rows(view)
 
 
 HANDOFF_COLUMNS = [
@@ -167,6 +166,8 @@ class CaseViewWidget(QWidget):
         self.tabs.addTab(self._consent_tab(), "同意")
         self.tabs.addTab(self._routing_tab(), "つなぎ先の判断")
         self.tabs.addTab(self._files_tab(), "添付・プラン")
+        self._unfitted: set[QTableView] = set()
+        self.tabs.currentChanged.connect(lambda _i: self._fit_shown_tab())
 
         v = QVBoxLayout(self)
         v.setContentsMargins(0, 0, 0, 0)
@@ -317,9 +318,17 @@ class CaseViewWidget(QWidget):
         intake = self.ctx.actor.is_intake
         self.send_button.setEnabled(intake)
         self.withdraw_button.setEnabled(intake and view.sees_everything and bool(view.consents))
-        for t in (self.handoff_table, self.timeline_table, self.consent_table, self.routing_table,
-                  self.household_table, self.attachment_table):
-            _fit(t)
+        # Tables are measured when their tab is on show: a case with thirty hand-offs has
+        # hundreds of timeline rows, and measuring every tab at once stalls the window.
+        self._unfitted = {self.handoff_table, self.timeline_table, self.consent_table,
+                          self.routing_table, self.household_table, self.attachment_table}
+        self._fit_shown_tab()
+
+    def _fit_shown_tab(self) -> None:
+        tab = self.tabs.currentWidget()
+        for table in [t for t in self._unfitted if tab is not None and tab.isAncestorOf(t)]:
+            _fit(table)
+            self._unfitted.discard(table)
 
     def _fill_person(self, view) -> None:
         p = view.person
