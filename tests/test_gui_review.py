@@ -227,3 +227,55 @@ def test_non_supervisor_sees_a_refusal_that_is_logged(qtbot, world, signed):
     assert [e.actor for e in denied] == ["worker"]
     context.runner.wait_idle()
     worker.close()
+
+
+def test_handoff_log_pages_through_the_database_as_the_user_scrolls(qtbot, ctx, world,
+                                                                    monkeypatch):
+    from kodoku_desk.ui.pages import review_common
+
+    monkeypatch.setattr(review_common, "PAGE_ROWS", 3)  # 4 hand-offs: a first page of 3
+    page = _show(qtbot, HandoffLogPage(ctx), ctx)
+    model = page.table.log_model
+    assert page.table.rowCount() == 3 and model.total == 4 and page.log.total == 4
+    assert "4 件" in page.message.text() and "新しい順に 3 件" in page.message.text()
+    first_ids = [page.table.text(r, 0) for r in range(3)]
+    assert model.canFetchMore()
+    model.fetchMore()  # what the view does at the end of the list
+    wait_runner(qtbot, ctx.runner)
+    assert page.table.rowCount() == 4 and not model.canFetchMore()
+    ids = [page.table.text(r, 0) for r in range(4)]
+    assert ids[:3] == first_ids and len(set(ids)) == 4  # the next page, nothing twice
+    assert "新しい順" not in page.message.text()  # everything is on show now
+
+
+def test_statistics_are_computed_in_the_background_once_per_change(qtbot, ctx, world,
+                                                                   monkeypatch):
+    import threading
+
+    calls: list[bool] = []
+    real = stats.report
+
+    def report(*args, **kwargs):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "report", report)
+    page = _show(qtbot, StatisticsPage(ctx), ctx)
+    assert calls == [False]  # off the GUI thread
+    assert page.headline.text(0, 0) == "新規ケース数" and page.report is not None
+    assert page.trend_chart.drawn == 1  # the visible chart tab is drawn
+    assert page.breakdown_charts["分野"].drawn == 0  # the others wait for their tab
+    page.chart_tabs.setCurrentIndex(1)
+    assert page.breakdown_charts["分野"].drawn == 1
+    page.hide()
+    page.show()
+    page.refresh()  # shown again, nothing changed: the report is not computed again
+    wait_runner(qtbot, ctx.runner)
+    assert calls == [False]
+    ctx.changes.changed.emit("handoff")
+    page.refresh()
+    wait_runner(qtbot, ctx.runner)
+    assert calls == [False, False]
+    page.run_button.click()  # the user asks: always computed
+    wait_runner(qtbot, ctx.runner)
+    assert len(calls) == 3
