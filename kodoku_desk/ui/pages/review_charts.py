@@ -117,12 +117,13 @@ class BarChart(ChartView):
         chart.addAxis(self.values, _BOTTOM if horizontal else _LEFT)
         series.attachAxis(self.names)
         series.attachAxis(self.values)
-        if horizontal:
-            self.names.setReverse(True)  # first item at the top, as in a list
+        self.horizontal = horizontal
         chart.legend().setVisible(False)
         _set_top(self.values, 0)
 
     def draw(self, pairs: Sequence[tuple[str, float]]) -> None:
+        if self.horizontal:  # Qt draws the first category at the bottom; a list reads downwards
+            pairs = list(reversed(pairs))
         _set_categories(self.names, [k for k, _ in pairs])
         _set_values(self.bar_set, [v for _, v in pairs])
         _set_top(self.values, max([v for _, v in pairs] or [0]))

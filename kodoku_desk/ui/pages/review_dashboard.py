@@ -208,9 +208,13 @@ class DashboardPage(ReviewPage):
         self.median_chart = charts.BarChart("受理までの日数（中央値・暦日）", horizontal=True,
                                             decimals=1, color=charts.PALETTE[1])
         self.block_chart = charts.BarChart("ブロック別の新規受付（12か月）", color=charts.PALETTE[2])
-        grid.addWidget(self.field_chart, 0, 0, 1, 2)
-        grid.addWidget(self.median_chart, 1, 0)
-        grid.addWidget(self.block_chart, 1, 1)
+        # The median chart has a bar per receiving agency (twenty and more): it takes the
+        # whole height of the right half, so each name and value stays readable.
+        grid.addWidget(self.field_chart, 0, 0)
+        grid.addWidget(self.block_chart, 1, 0)
+        grid.addWidget(self.median_chart, 0, 1, 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         self.tabs.addTab(tab, "グラフ")
 
     # ---- data
