@@ -691,3 +691,139 @@ def test_pdf_prints_a_missing_glyph_as_geta_not_blank(signed, tmp_path):
     review.export_handoff_log(signed, HandoffFilter(), out, "pdf", today=TODAY)
     body = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "〓田相談室" in body
+
+
+# --------------------------------------------------------------------------- speed (issue 5)
+
+
+def test_ack_days_kept_in_step_through_the_handoff_service(signed):
+    """Handoff.ack_days (days from sending to acknowledgement, for the medians) is written with
+    acknowledged_at by services.handoffs, and stays unset for hand-offs never acknowledged."""
+    from kodoku_desk.services import handoffs
+    from kodoku_desk.services.context import Actor
+
+    org = make_org(signed)
+    admin.create_staff(signed, "shogai", "障がい 次郎", "障がい福祉課", ["intake"], PW)
+    sent_at = datetime(2025, 6, 2, 10)
+    with signed.store.write() as s:
+        cid = add_case(s, org, "AD-1", datetime(2025, 6, 2, 9))
+        worker = Actor.of(s.scalars(select(Staff).where(Staff.login == "worker")).one())
+        receiver = Actor.of(s.scalars(select(Staff).where(Staff.login == "shogai")).one())
+
+        def send(hours: int) -> int:
+            return handoffs.send_in(s, worker, cid, handoffs.SendInput(
+                org.agencies["障がい福祉課"], "障がいの相談", share=["basic"], basis=BASIS_VITAL,
+                basis_reason="緊急"), at=sent_at + timedelta(hours=hours)).id
+
+        acked, accepted_then_returned, returned, withdrawn = send(0), send(1), send(2), send(3)
+        handoffs.transition_in(s, receiver, acked, "acknowledge",
+                               at=sent_at + timedelta(days=2, hours=5, minutes=30))
+        handoffs.transition_in(s, receiver, accepted_then_returned, "acknowledge",
+                               at=sent_at + timedelta(hours=1, minutes=45))
+        handoffs.transition_in(s, receiver, accepted_then_returned, "accept",
+                               at=sent_at + timedelta(days=1))
+        handoffs.transition_in(s, receiver, accepted_then_returned, "return", "対象外",
+                               "自立相談支援機関", at=sent_at + timedelta(days=3))
+        handoffs.transition_in(s, receiver, returned, "return", "対象外", "自立相談支援機関",
+                               at=sent_at + timedelta(days=1))
+        handoffs.transition_in(s, worker, withdrawn, "withdraw", "誤送付",
+                               at=sent_at + timedelta(days=1))
+    review.review_override(signed, acked, "緊急のため妥当")
+    with signed.store.read() as s:
+        got = {h.id: h.ack_days for h in s.scalars(select(Handoff).where(Handoff.case_id == cid))}
+    assert got == {acked: (2 * 24 + 5.5) / 24, accepted_then_returned: 0.75 / 24,
+                   returned: None, withdrawn: None}
+    board = review_dashboard.dashboard(signed, today=date(2025, 6, 30))
+    expected = round(statistics.median([(2 * 24 + 5.5) / 24, 0.75 / 24]), 1)
+    assert [(m.agency, m.median_days, m.acknowledged) for m in board.median_ack] == \
+        [("障がい福祉課", expected, 2)]
+
+
+def test_ack_days_follow_orm_writes_and_the_migration_backfills_them(signed):
+    from kodoku_desk.store import migrate
+
+    org = make_org(signed)
+    made, _ = _random_world(signed, org, seed=5, n_cases=30)
+    expected = {m.id: (m.acknowledged_at - m.sent_at).total_seconds() / 86400
+                if m.acknowledged_at else None for m in made}
+    with signed.store.read() as s:
+        assert dict(s.execute(select(Handoff.id, Handoff.ack_days)).all()) == expected
+    engine = signed.store.engine
+    migrate.downgrade(engine, "0006_search_index")  # drops the column …
+    migrate.upgrade(engine)  # … and the upgrade fills it from acknowledged_at again
+    with signed.store.read() as s:
+        backfilled = dict(s.execute(select(Handoff.id, Handoff.ack_days)).all())
+    assert backfilled.keys() == expected.keys()
+    assert all((backfilled[k] is None) == (v is None) for k, v in expected.items())
+    assert all(v is None or backfilled[k] == pytest.approx(v, abs=1e-9)
+               for k, v in expected.items())
+
+
+def test_median_is_the_middle_of_each_agency_odd_and_even(signed):
+    """ORDER BY … OFFSET picks the middle row (odd count) or the mean of the middle two."""
+    org = make_org(signed)
+    sent = datetime(2025, 6, 2, 9)
+    waits = {"障がい福祉課": [5.0, 1.0, 3.0], "自立相談支援機関": [4.0, 1.0, 2.5, 10.0],
+             "こども家庭センター": [0.5]}
+    with signed.store.write() as s:
+        cid = add_case(s, org, "MD-1", sent)
+        for to, days in waits.items():
+            for d in days:
+                add_handoff(s, org, cid, "福祉総務課", to, sent,
+                            (("受理", sent + timedelta(days=d), "", ""),))
+        add_handoff(s, org, cid, "福祉総務課", "障がい福祉課", sent)  # never acknowledged
+    with signed.store.read() as s:
+        got = review_dashboard.median_days_to_acknowledge(s, date(2025, 6, 1), date(2025, 7, 1))
+        assert {m.agency: (m.median_days, m.acknowledged) for m in got} == {
+            "障がい福祉課": (3.0, 3), "自立相談支援機関": (3.2, 4), "こども家庭センター": (0.5, 1)}
+        everything = [d for days in waits.values() for d in days]
+        assert review_dashboard.median_overall(s, date(2025, 6, 1), date(2025, 7, 1)) == \
+            round(statistics.median(everything), 1)
+        assert review_dashboard.median_overall(
+            s, date(2025, 6, 1), date(2025, 7, 1), org.agencies["自立相談支援機関"]) == 3.2
+        assert review_dashboard.median_overall(s, date(2025, 7, 1), date(2025, 8, 1)) is None
+
+
+def test_handoff_log_page_is_the_newest_and_total_counts_all_without_deleted_cases(signed):
+    org = make_org(signed)
+    made, _ = _random_world(signed, org, seed=12, n_cases=50)
+    deleted_case = made[0].case_id
+    with signed.store.write() as s:
+        s.get(Case, deleted_case).deleted = True
+    kept = [m for m in made if m.case_id != deleted_case]
+    newest = sorted(kept, key=lambda m: (m.sent_at, m.id), reverse=True)
+    for flt, keep in ((HandoffFilter(), lambda m: True),
+                      (HandoffFilter(overdue=True),
+                       lambda m: m.state == "送付" and m.due_on < TODAY),
+                      (HandoffFilter(returned=True), lambda m: m.returned_at is not None),
+                      (HandoffFilter(block_id=org.blocks["北部ブロック"]),
+                       lambda m: m.block == "北部ブロック")):
+        expected = [m.id for m in newest if keep(m)]
+        assert len(expected) > 5
+        log = review.handoff_log(signed, flt, today=TODAY, limit=5)
+        assert [r.id for r in log.rows] == expected[:5]
+        assert log.total == len(expected)
+        with signed.store.read() as s:
+            assert review.count_handoffs(s, flt, TODAY) == len(expected)
+
+
+def test_review_speed_indexes_answer_from_the_index(signed):
+    from kodoku_desk.models.indexes_review import REVIEW_SPEED_INDEXES
+
+    with signed.store.read() as s:
+        names = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
+        assert {n for n, _, _ in REVIEW_SPEED_INDEXES} <= names
+
+        def plan(sql: str) -> str:
+            return " ".join(str(r) for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
+
+        assert "COVERING INDEX ix_handoffs_to_ack_days" in plan(
+            "SELECT ack_days FROM handoffs WHERE to_agency_id = 3 AND ack_days IS NOT NULL "
+            "AND sent_at >= '2025-01-01' AND sent_at < '2026-01-01' "
+            "ORDER BY ack_days LIMIT 2 OFFSET 10")
+        assert "COVERING INDEX ix_handoffs_log" in plan(
+            "SELECT id FROM handoffs WHERE state = '受理' "
+            "ORDER BY sent_at DESC, id DESC LIMIT 100")
+        assert "COVERING INDEX ix_handoffs_overdue" in plan(
+            "SELECT id FROM handoffs WHERE state = '送付' AND due_on < '2025-06-30' "
+            "AND from_agency_id = 2 ORDER BY sent_at DESC, id DESC LIMIT 100")

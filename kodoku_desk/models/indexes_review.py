@@ -1,7 +1,7 @@
 """Indexes for the supervisor dashboard and the statistics report (issue 4).
 
 Each serves one aggregate so it can be answered from the index alone at 100,000 cases and
-1,000,000 hand-off events. Created by migration 0003_review; declared here so that
+1,000,000 hand-off events. Created by migrations 0003_review and 0007_review_speed; declared here so that
 metadata.create_all and Alembic autogenerate agree with the migration."""
 
 from __future__ import annotations
@@ -31,6 +31,22 @@ Index("ix_plans_approval", Plan.approval)
 # Intakes per block in a period (covering, deleted cases excluded).
 Index("ix_cases_opened_cover", Case.opened_at, Case.block_id, Case.deleted)
 
+# Migration 0007_review_speed (issue 5: the review pages at 100,000 cases).
+# The hand-off log: a state (or 返送 / the 送付 part of overdue) walked newest first, every other
+# filter column in the index so that the count and the page's ids are read from the index alone.
+LOG_COVER = ("state", "sent_at", "to_agency_id", "from_agency_id", "due_on", "consent_override",
+             "case_id")
+Index("ix_handoffs_log", *(getattr(Handoff, c) for c in LOG_COVER))
+# Overdue (送付 and due before today): the same columns, reached by the due-date range.
+OVERDUE_COVER = ("state", "due_on", "sent_at", "to_agency_id", "from_agency_id",
+                 "consent_override", "case_id")
+Index("ix_handoffs_overdue", *(getattr(Handoff, c) for c in OVERDUE_COVER))
+# Medians of days to acknowledge: per receiving agency, and overall (ORDER BY … OFFSET n/2).
+Index("ix_handoffs_to_ack_days", Handoff.to_agency_id, Handoff.ack_days, Handoff.sent_at)
+Index("ix_handoffs_ack_days", Handoff.ack_days, Handoff.sent_at, Handoff.to_agency_id)
+# "Are there deleted cases at all?" without reading the cases table.
+Index("ix_cases_deleted", Case.deleted)
+
 REVIEW_INDEXES = (
     ("ix_handoffs_state_to_sent", "handoffs", ["state", "to_agency_id", "sent_at"]),
     ("ix_handoffs_sent_cover", "handoffs", list(SENT_COVER)),
@@ -40,4 +56,12 @@ REVIEW_INDEXES = (
     ("ix_handoff_events_to_state_at", "handoff_events", ["to_state", "at"]),
     ("ix_plans_approval", "plans", ["approval"]),
     ("ix_cases_opened_cover", "cases", ["opened_at", "block_id", "deleted"]),
+)
+
+REVIEW_SPEED_INDEXES = (
+    ("ix_handoffs_log", "handoffs", list(LOG_COVER)),
+    ("ix_handoffs_overdue", "handoffs", list(OVERDUE_COVER)),
+    ("ix_handoffs_to_ack_days", "handoffs", ["to_agency_id", "ack_days", "sent_at"]),
+    ("ix_handoffs_ack_days", "handoffs", ["ack_days", "sent_at", "to_agency_id"]),
+    ("ix_cases_deleted", "cases", ["deleted"]),
 )

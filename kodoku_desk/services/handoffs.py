@@ -27,6 +27,7 @@ from kodoku_desk.models.handoffs import (
     RETURNED,
     SENT,
     WITHDRAWN,
+    ack_days_between,
 )
 from kodoku_desk.services import audit
 from kodoku_desk.services import consent as consent_service
@@ -147,6 +148,7 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
     values: dict = {"state": target, "version": h.version + 1}
     if target == ACKNOWLEDGED:
         values["acknowledged_at"] = at
+        values["ack_days"] = ack_days_between(h.sent_at, at)  # kept with acknowledged_at
     if target in CLOSED_STATES:
         values["closed_at"] = at
     # The WHERE on version makes the step atomic on any database, not only under SQLite's lock.

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.models import (
@@ -38,7 +38,7 @@ from kodoku_desk.services.review import (
     require_supervisor,
     staff_names,
 )
-from kodoku_desk.services.review_sql import day_start, days_between
+from kodoku_desk.services.review_sql import day_start
 
 LIST_LIMIT = 200
 # Business days a 送付 hand-off has waited, as (label, lower bound inclusive).
@@ -302,63 +302,92 @@ def upcoming_meetings(session: Session, today: date, limit: int = 20) -> list[Me
 
 def per_field_per_month(session: Session, since: date, until: date
                         ) -> dict[str, dict[str, int]]:
-    """Hand-offs sent, by the receiving agency's primary field and month (SQL groups by agency
-    and month; the ~25 agencies fold into fields here)."""
+    """Hand-offs sent, by the receiving agency's primary field and month. One statement counts
+    each (agency, month) as a range of ix_handoffs_to_sent_ack (index only, no date function per
+    row); the ~25 agencies fold into fields here."""
     fields = {a_id: primary_field(f or []) for a_id, f in session.execute(
         select(Agency.id, Agency.fields))}
-    year, month = extract("year", Handoff.sent_at), extract("month", Handoff.sent_at)
-    q = (select(Handoff.to_agency_id, year, month, func.count())
-         .where(Handoff.sent_at >= day_start(since), Handoff.sent_at < day_start(until))
-         .group_by(Handoff.to_agency_id, year, month))
+    bounds = _month_bounds(since, until)
+    counts = [select(func.count()).where(Handoff.to_agency_id == Agency.id,
+                                         Handoff.sent_at >= day_start(lo),
+                                         Handoff.sent_at < day_start(hi))
+              .correlate(Agency).scalar_subquery() for lo, hi in bounds]
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for agency_id, y, m, n in session.execute(q):
-        out[fields.get(agency_id, "その他")][f"{int(y):04d}-{int(m):02d}"] += int(n)
+    for agency_id, *per_month in session.execute(select(Agency.id, *counts)):
+        for (lo, _), n in zip(bounds, per_month, strict=True):
+            if n:
+                out[fields.get(agency_id, "その他")][f"{lo.year:04d}-{lo.month:02d}"] += int(n)
     return out
+
+
+def _month_bounds(since: date, until: date) -> list[tuple[date, date]]:
+    """[since, until) cut at the first of each month."""
+    out, lo = [], since
+    while lo < until:
+        nxt = date(lo.year + (lo.month == 12), lo.month % 12 + 1, 1)
+        out.append((lo, min(nxt, until)))
+        lo = nxt
+    return out
+
+
+def _ack_conds(since: date | None, until: date | None, column=Handoff.ack_days) -> list:
+    """Acknowledged hand-offs sent in [since, until). Counts test acknowledged_at (the same rows:
+    ack_days is set with it) so that they are read from ix_handoffs_to_sent_ack / _sent_cover."""
+    conds = [column.is_not(None)]
+    if since:
+        conds.append(Handoff.sent_at >= day_start(since))
+    if until:
+        conds.append(Handoff.sent_at < day_start(until))
+    return conds
+
+
+def _middle(session: Session, conds: list, n: int, hint: str | None = None) -> float:
+    """The median of Handoff.ack_days over `n` matching rows: ORDER BY ack_days with OFFSET,
+    read in index order (the middle row, or the mean of the middle two)."""
+    q = (select(Handoff.ack_days).where(and_(*conds)).order_by(Handoff.ack_days)
+         .offset((n - 1) // 2).limit(2 - n % 2))
+    if hint:
+        q = q.with_hint(Handoff, f"INDEXED BY {hint}", "sqlite")
+    values = [float(v) for v in session.scalars(q)]
+    return sum(values) / len(values)
 
 
 def median_days_to_acknowledge(session: Session, since: date | None = None,
                                until: date | None = None, agency_id: int | None = None
                                ) -> list[AgencyMedian]:
     """Median calendar days from sending to acknowledgement per receiving agency, for hand-offs
-    sent in [since, until). Window functions pick the middle row(s) in SQL."""
-    days = days_between(Handoff.sent_at, Handoff.acknowledged_at)
-    conds = [Handoff.acknowledged_at.is_not(None)]
-    if since:
-        conds.append(Handoff.sent_at >= day_start(since))
-    if until:
-        conds.append(Handoff.sent_at < day_start(until))
+    sent in [since, until) (the dashboard passes the same 12 months as its charts). Per agency
+    one count and one ORDER BY ack_days … OFFSET n/2 over ix_handoffs_to_ack_days: the middle
+    row(s) are found in the index, nothing is sorted."""
+    conds = _ack_conds(since, until)
+    count = (select(func.count()).where(Handoff.to_agency_id == Agency.id,
+                                        *_ack_conds(since, until, Handoff.acknowledged_at))
+             .correlate(Agency).scalar_subquery())
+    q = select(Agency.id, count)
     if agency_id:
-        conds.append(Handoff.to_agency_id == agency_id)
-    ranked = (select(Handoff.to_agency_id.label("agency_id"), days.label("days"),
-                     func.row_number().over(partition_by=Handoff.to_agency_id,
-                                            order_by=days).label("rn"),
-                     func.count().over(partition_by=Handoff.to_agency_id).label("n"))
-              .where(and_(*conds)).subquery())
-    middle = (ranked.c.rn * 2 >= ranked.c.n) & (ranked.c.rn * 2 <= ranked.c.n + 2)
-    q = (select(ranked.c.agency_id, func.avg(ranked.c.days), func.max(ranked.c.n))
-         .where(middle).group_by(ranked.c.agency_id))
+        q = q.where(Agency.id == agency_id)
     names = agency_names(session)
-    rows = [AgencyMedian(names.get(a, ""), round(float(m), 1), int(n))
-            for a, m, n in session.execute(q)]
+    rows = []
+    for a_id, n in session.execute(q).all():
+        if n:
+            median = _middle(session, [Handoff.to_agency_id == a_id, *conds], int(n))
+            rows.append(AgencyMedian(names.get(a_id, ""), round(median, 1), int(n)))
     return sorted(rows, key=lambda r: (-r.median_days, r.agency))
 
 
 def median_overall(session: Session, since: date | None, until: date | None,
                    agency_id: int | None = None) -> float | None:
-    days = days_between(Handoff.sent_at, Handoff.acknowledged_at)
-    conds = [Handoff.acknowledged_at.is_not(None)]
-    if since:
-        conds.append(Handoff.sent_at >= day_start(since))
-    if until:
-        conds.append(Handoff.sent_at < day_start(until))
+    conds = _ack_conds(since, until)
+    counted = _ack_conds(since, until, Handoff.acknowledged_at)
     if agency_id:
         conds.append(Handoff.to_agency_id == agency_id)
-    n = session.scalar(select(func.count()).select_from(Handoff).where(and_(*conds))) or 0
+        counted.append(Handoff.to_agency_id == agency_id)
+    n = session.scalar(select(func.count()).select_from(Handoff).where(and_(*counted))) or 0
     if not n:
         return None
-    q = select(days).where(and_(*conds)).order_by(days).offset((n - 1) // 2).limit(2 - n % 2)
-    values = [float(v) for v in session.scalars(q)]
-    return round(sum(values) / len(values), 1)
+    # Without an agency the planner would pick the sent_at range and sort every row; walking
+    # ix_handoffs_ack_days in order and stopping at the middle reads about half of its entries.
+    return round(_middle(session, conds, n, None if agency_id else "ix_handoffs_ack_days"), 1)
 
 
 def intakes_by_block(session: Session, since: date, until: date) -> list[tuple[str, int]]:

@@ -58,6 +58,7 @@ from kodoku_desk.models.handoffs import (
     RETURNED,
     SENT,
     WITHDRAWN,
+    ack_days_between,
 )
 from kodoku_desk.services import audit, routing
 from kodoku_desk.services import synthetic_vocab as V
@@ -611,6 +612,7 @@ class _Generator:
                  share=share, basis=basis, basis_reason=basis_reason, consent_override=override,
                  state=state, version=len(events), sent_at=at,
                  due_on=_due(at.date(), self.org.overdue_days), acknowledged_at=ack,
+                 ack_days=ack_days_between(at, ack),
                  closed_at=closed, created_by=sender)
         for e in events:
             rows.add(HandoffEvent, id=self.ids.take("handoff_events"), **e)
