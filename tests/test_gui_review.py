@@ -229,23 +229,30 @@ def test_non_supervisor_sees_a_refusal_that_is_logged(qtbot, world, signed):
     worker.close()
 
 
-def test_handoff_log_pages_through_the_database_as_the_user_scrolls(qtbot, ctx, world,
-                                                                    monkeypatch):
+def test_handoff_log_pages_through_the_database_as_the_view_asks_for_more(qtbot, ctx, world,
+                                                                         signed, monkeypatch):
     from kodoku_desk.ui.pages import review_common
 
-    monkeypatch.setattr(review_common, "PAGE_ROWS", 3)  # 4 hand-offs: a first page of 3
-    page = _show(qtbot, HandoffLogPage(ctx), ctx)
+    monkeypatch.setattr(review_common, "PAGE_ROWS", 1)  # 4 hand-offs, one per page
+    page = HandoffLogPage(ctx)
+    page.table.hide()  # a hidden view asks for nothing: the first page alone
+    _show(qtbot, page, ctx)
     model = page.table.log_model
-    assert page.table.rowCount() == 3 and model.total == 4 and page.log.total == 4
-    assert "4 件" in page.message.text() and "新しい順に 3 件" in page.message.text()
-    first_ids = [page.table.text(r, 0) for r in range(3)]
+    assert page.table.rowCount() == 1 and model.total == 4 and page.log.total == 4
+    assert "4 件" in page.message.text() and "新しい順に 1 件" in page.message.text()
     assert model.canFetchMore()
-    model.fetchMore()  # what the view does at the end of the list
+    model.fetchMore()  # what the view does at the end of its rows
     wait_runner(qtbot, ctx.runner)
-    assert page.table.rowCount() == 4 and not model.canFetchMore()
+    assert page.table.rowCount() == 2 and "新しい順に 2 件" in page.message.text()
+    page.table.show()  # on show the view fills its height: it asks for the rest itself
+    qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=10000)
+    wait_runner(qtbot, ctx.runner)
     ids = [page.table.text(r, 0) for r in range(4)]
-    assert ids[:3] == first_ids and len(set(ids)) == 4  # the next page, nothing twice
-    assert "新しい順" not in page.message.text()  # everything is on show now
+    assert len(set(ids)) == 4 and not model.canFetchMore()  # every hand-off once
+    assert "新しい順" not in page.message.text()
+    with signed.store.read() as s:
+        views = s.scalars(select(AuditEntry).where(AuditEntry.action == "view_handoff_log")).all()
+    assert len(views) == 4  # one query per page, each logged
 
 
 def test_statistics_are_computed_in_the_background_once_per_change(qtbot, ctx, world,

@@ -3,9 +3,8 @@ the hash-chain check that names the first tampered entry; CSV export."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
-from kodoku_desk.errors import UserError
 from kodoku_desk.services import review
 from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period, target_label
 from kodoku_desk.ui.pages.review_common import (
@@ -14,10 +13,8 @@ from kodoku_desk.ui.pages.review_common import (
     buttons,
     combo,
     dt,
-    labelled,
     refill,
 )
-from kodoku_desk.ui.tables import LogTable
 
 HEADERS = ["記録ID", "日時", "ログインID", "氏名", "操作", "対象の種類", "対象ID", "詳細"]
 
@@ -32,23 +29,15 @@ class AccessLogPage(LogPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        filters = QGroupBox("条件")
-        row = QHBoxLayout(filters)
         self.date_from, self.date_to = DateField("日付（から）"), DateField("日付（まで）")
         self.actor = combo([])
         self.category = combo([(k, k) for k in ACCESS_CATEGORIES])
         self.target = QLineEdit()
         self.target.setPlaceholderText("ケース番号 または 対象ID")
         self.target.returnPressed.connect(self.search)
-        labelled([("日付", self.date_from), ("〜", self.date_to), ("職員", self.actor),
-                  ("種類", self.category), ("対象", self.target)], row, stretch=False)
-        self.search_button = QPushButton("検索")
-        self.search_button.clicked.connect(self.search)
-        row.addWidget(self.search_button)
-        self.layout_.addWidget(filters)
-        self.add_message_line()
-        self.table = self.log_table = LogTable(HEADERS, stretch=7, numeric=(0,))
-        self.layout_.addWidget(self.table, 1)
+        self.add_filter_box([("日付", self.date_from), ("〜", self.date_to), ("職員", self.actor),
+                             ("種類", self.category), ("対象", self.target)])
+        self.add_log_table(HEADERS, stretch=7)
         self.verify_button = QPushButton("監査ログを検証")
         self.verify_button.clicked.connect(self.verify)
         self.csv_button = QPushButton("CSVで出力")
@@ -77,18 +66,7 @@ class AccessLogPage(LogPage):
         return flt
 
     def search(self) -> None:
-        try:
-            flt = self.current_filter()
-        except UserError as err:
-            self.say(err.message, error=True)
-            return
-        signed = self.ctx.signed
-
-        def query(limit: int):
-            rows, total = review.access_log(signed, flt, limit=limit)
-            return rows, total, None
-
-        self.load_log(query, access_cells)
+        self.search_with(review.access_log, access_cells)
 
     def log_loaded(self, rows, total, meta) -> None:
         if self._broken_id:
@@ -113,12 +91,7 @@ class AccessLogPage(LogPage):
             self.search()
 
     def export_csv(self) -> None:
-        try:
-            flt = self.current_filter()
-        except UserError as err:
-            self.say(err.message, error=True)
-            return
-        signed = self.ctx.signed
-        self.export("閲覧・出力・印刷の履歴の出力", "監査ログ.csv", "CSV (*.csv)",
-                    lambda path: review.export_access_log(signed, flt, path),
-                    lambda n, path: f"{n:,} 件を出力しました: {path}")
+        flt, signed = self.checked(self.current_filter), self.ctx.signed
+        if flt is not None:
+            self.export("閲覧・出力・印刷の履歴の出力", "監査ログ.csv", "CSV (*.csv)",
+                        lambda path: review.export_access_log(signed, flt, path))

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -94,6 +95,14 @@ class ReviewPage(Page):
     def fail(self, exc: BaseException) -> None:
         self.say(error_text(exc), error=True)
 
+    def checked(self, read: Callable[[], Any]) -> Any:
+        """read() — the page's filter or period — or None after saying what is wrong with it."""
+        try:
+            return read()
+        except UserError as err:
+            self.say(err.message, error=True)
+            return None
+
     def run(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
             label: str | None = None, *, latest: str | None = None,
             on_failure: Callable[[BaseException], None] | None = None) -> None:
@@ -150,7 +159,9 @@ class ReviewPage(Page):
         return path or None
 
     def export(self, caption: str, suggested: str, pattern: str,
-               work: Callable[[str], Any], done_text: Callable[[Any, str], str]) -> None:
+               work: Callable[[str], Any],
+               done_text: Callable[[Any, str], str] = lambda n, path: f"{n:,} 件を出力しました: {path}"
+               ) -> None:
         path = self.ask_save_path(caption, suggested, pattern)
         if not path:
             return
@@ -170,6 +181,25 @@ class LogPage(ReviewPage):
     texts with each row's case id and record id; both run in the background."""
 
     log_table: LogTable
+
+    def add_filter_box(self, pairs: Sequence[tuple[str, QWidget]]) -> None:
+        """The 条件 box in one row with its 検索 button, then the message line."""
+        filters = QGroupBox("条件")
+        row = labelled(pairs, QHBoxLayout(filters), stretch=False)
+        self.search_button = QPushButton("検索")
+        self.search_button.clicked.connect(self.search)
+        row.addWidget(self.search_button)
+        self.layout_.addWidget(filters)
+        self.add_message_line()
+
+    def add_log_table(self, headers: Sequence[str], stretch: int) -> LogTable:
+        """The log itself (first column: the record id), taking the page's spare height."""
+        self.table = self.log_table = LogTable(headers, stretch=stretch, numeric=(0,))
+        self.layout_.addWidget(self.table, 1)
+        return self.table
+
+    def search(self) -> None:
+        raise NotImplementedError
 
     def load_log(self, query: Callable[[int], tuple[list, int, Any]],
                  cells: Callable[[list], Cells]) -> None:
@@ -206,6 +236,24 @@ class LogPage(ReviewPage):
 
         self.say("続きを読み込んでいます…")
         self.run(work, done, latest="log", on_failure=failed)
+
+    def search_with(self, log: Callable[..., tuple[list, int]], cells: Callable[[list], Cells]
+                    ) -> None:
+        """Load log(signed, filter, limit=…) → (rows, total) for the page's current filter."""
+        flt = self.checked(self.current_filter)
+        if flt is None:
+            return
+        signed = self.ctx.signed
+
+        def query(limit: int):
+            rows, total = log(signed, flt, limit=limit)
+            return rows, total, None
+
+        self.load_log(query, cells)
+
+    def current_filter(self) -> Any:
+        """The filter of the page's fields (raises UserError at a field that is wrong)."""
+        raise NotImplementedError
 
     def log_loaded(self, rows: list, total: int, meta: Any) -> None:
         """The first page arrived (pages keep what they need of it)."""

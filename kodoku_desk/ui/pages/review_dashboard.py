@@ -155,26 +155,30 @@ class DashboardPage(ReviewPage):
         tab.addWidget(lower)
         self.tabs.addTab(tab, "つなぎの状況")
 
-    def _build_returned_tab(self) -> None:
+    def _list_tab(self, title: str, note: str, headers: Sequence[str]
+                  ) -> tuple[QVBoxLayout, LogTable]:
+        """A tab with a sentence on what it lists and a table of cases under it."""
         tab = QWidget()
         box = QVBoxLayout(tab)
-        box.addWidget(QLabel("返送されたつなぎ（新しい順）。「その後」が空欄のケースは、まだ次の機関に"
-                             "つながっていません。"))
-        self.returned_table = self._case_table(
+        box.addWidget(QLabel(note))
+        table = self._case_table(headers)
+        box.addWidget(table, 1)
+        self.tabs.addTab(tab, title)
+        return box, table
+
+    def _build_returned_tab(self) -> None:
+        box, self.returned_table = self._list_tab(
+            "返送", "返送されたつなぎ（新しい順）。「その後」が空欄のケースは、まだ次の機関に"
+            "つながっていません。",
             ["ケース番号", "送付元", "返送した機関", "返送日時", "返送理由", "提案された相談先",
              "その後のつなぎ先", "その後の状態"])
-        box.addWidget(self.returned_table, 1)
         box.addLayout(buttons(self._open_button(self.returned_table)))
-        self.tabs.addTab(tab, "返送")
 
     def _build_overrides_tab(self) -> None:
-        tab = QWidget()
-        box = QVBoxLayout(tab)
-        box.addWidget(QLabel("本人同意の範囲外で提供したつなぎです。内容を確かめ、コメントを付けて"
-                             "確認済みにしてください（記録に残ります）。"))
-        self.override_table = self._case_table(
+        box, self.override_table = self._list_tab(
+            "同意外提供の確認", "本人同意の範囲外で提供したつなぎです。内容を確かめ、コメントを付けて"
+            "確認済みにしてください（記録に残ります）。",
             ["ケース番号", "送付元", "送付先", "送付日時", "状態", "提供の根拠", "理由"])
-        box.addWidget(self.override_table, 1)
         form = QFormLayout()
         self.override_comment = QPlainTextEdit()
         self.override_comment.setPlaceholderText("確認の結果・判断の理由（必須）")
@@ -184,7 +188,6 @@ class DashboardPage(ReviewPage):
         self.review_button = QPushButton("確認済みにする")
         self.review_button.clicked.connect(self.mark_override_reviewed)
         box.addLayout(buttons(self.review_button, self._open_button(self.override_table)))
-        self.tabs.addTab(tab, "同意外提供の確認")
 
     def _build_plans_tab(self) -> None:
         tab = QSplitter(Qt.Orientation.Vertical)

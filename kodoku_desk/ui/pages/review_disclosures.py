@@ -3,9 +3,8 @@ exports) by filter, newest first, a page at a time; CSV export of the whole filt
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
-from kodoku_desk.errors import UserError
 from kodoku_desk.services import review
 from kodoku_desk.services.review import DisclosureFilter, check_period
 from kodoku_desk.ui.pages.review_common import (
@@ -14,11 +13,9 @@ from kodoku_desk.ui.pages.review_common import (
     buttons,
     combo,
     dt,
-    labelled,
     refill,
     shown_text,
 )
-from kodoku_desk.ui.tables import LogTable
 
 HEADERS = ["記録ID", "提供日時", "ケース番号", "提供した職員", "提供元", "提供先・受領者",
            "提供した項目", "根拠", "根拠の理由", "経路", "部数番号"]
@@ -35,25 +32,17 @@ class DisclosureLogPage(LogPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        filters = QGroupBox("条件")
-        row = QHBoxLayout(filters)
         self.date_from, self.date_to = DateField("提供日（から）"), DateField("提供日（まで）")
         self.to_agency, self.basis, self.channel = combo([]), combo([]), combo([])
         self.case_no = QLineEdit()
         self.case_no.setPlaceholderText("ケース番号")
         self.case_no.setMaximumWidth(140)
         self.case_no.returnPressed.connect(self.search)
-        labelled([("提供日", self.date_from), ("〜", self.date_to), ("提供先", self.to_agency),
-                  ("根拠", self.basis), ("経路", self.channel), ("ケース", self.case_no)],
-                 row, stretch=False)
-        self.search_button = QPushButton("検索")
-        self.search_button.clicked.connect(self.search)
-        row.addWidget(self.search_button)
-        self.layout_.addWidget(filters)
-        self.add_message_line()
-        self.table = self.log_table = LogTable(HEADERS, stretch=8, numeric=(0,))
+        self.add_filter_box([("提供日", self.date_from), ("〜", self.date_to),
+                             ("提供先", self.to_agency), ("根拠", self.basis),
+                             ("経路", self.channel), ("ケース", self.case_no)])
+        self.add_log_table(HEADERS, stretch=8)
         self.table.doubleClicked.connect(lambda _i: self.open_case_from(self.table))
-        self.layout_.addWidget(self.table, 1)
         self.csv_button = QPushButton("CSVで出力")
         self.csv_button.clicked.connect(self.export_csv)
         self.open_button = QPushButton("ケースを開く")
@@ -77,30 +66,15 @@ class DisclosureLogPage(LogPage):
         return flt
 
     def search(self) -> None:
-        try:
-            flt = self.current_filter()
-        except UserError as err:
-            self.say(err.message, error=True)
-            return
-        signed = self.ctx.signed
-
-        def query(limit: int):
-            rows, total = review.disclosure_log(signed, flt, limit=limit)
-            return rows, total, None
-
-        self.load_log(query, disclosure_cells)
+        self.search_with(review.disclosure_log, disclosure_cells)
 
     def log_status(self) -> None:
         model = self.table.log_model
         self.say(f"提供記録 {model.total:,} 件{shown_text(model.received, model.total)}")
 
     def export_csv(self) -> None:
-        try:
-            flt = self.current_filter()
-        except UserError as err:
-            self.say(err.message, error=True)
-            return
-        signed = self.ctx.signed
-        self.export("提供記録の出力", "提供記録.csv", "CSV (*.csv)",
-                    lambda path: review.export_disclosures(signed, flt, path),
-                    lambda n, path: f"提供記録 {n:,} 件を出力しました: {path}")
+        flt, signed = self.checked(self.current_filter), self.ctx.signed
+        if flt is not None:
+            self.export("提供記録の出力", "提供記録.csv", "CSV (*.csv)",
+                        lambda path: review.export_disclosures(signed, flt, path),
+                        lambda n, path: f"提供記録 {n:,} 件を出力しました: {path}")

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.errors import UserError
 from kodoku_desk.services import review
 from kodoku_desk.services.review import HandoffFilter
 from kodoku_desk.ui.pages.review_common import (
@@ -113,22 +112,20 @@ class HandoffLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        return HandoffFilter(
+        flt = HandoffFilter(
             from_agency_id=self.from_agency.currentData(), to_agency_id=self.to_agency.currentData(),
             state=self.state.currentData(), overdue=self.overdue.isChecked(),
             returned=self.returned.isChecked(), consent_override=self.override.isChecked(),
             date_from=self.date_from.value(), date_to=self.date_to.value(),
             block_id=self.block.currentData(), field=self.field.currentData(),
             case_no=self.case_no.text().strip() or None)
+        review.validate_filter(flt)
+        return flt
 
     def search(self) -> None:
-        try:
-            flt = self.current_filter()
-            review.validate_filter(flt)
-        except UserError as err:
-            self.say(err.message, error=True)
+        flt, signed = self.checked(self.current_filter), self.ctx.signed
+        if flt is None:
             return
-        signed = self.ctx.signed
 
         def query(limit: int):
             log = review.handoff_log(signed, flt, limit=limit)
@@ -156,14 +153,8 @@ class HandoffLogPage(LogPage):
                  self.timeline.fill, latest="timeline")
 
     def export_log(self, fmt: str) -> None:
-        try:
-            flt = self.current_filter()
-            review.validate_filter(flt)
-        except UserError as err:
-            self.say(err.message, error=True)
-            return
-        pattern = "CSV (*.csv)" if fmt == "csv" else "PDF (*.pdf)"
-        signed = self.ctx.signed
-        self.export("つなぎ履歴の出力", f"つなぎ履歴.{fmt}", pattern,
-                    lambda path: review.export_handoff_log(signed, flt, path, fmt),
-                    lambda n, path: f"{n:,} 件を出力しました: {path}")
+        flt, signed = self.checked(self.current_filter), self.ctx.signed
+        if flt is not None:
+            self.export("つなぎ履歴の出力", f"つなぎ履歴.{fmt}",
+                        "CSV (*.csv)" if fmt == "csv" else "PDF (*.pdf)",
+                        lambda path: review.export_handoff_log(signed, flt, path, fmt))

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.errors import UserError
 from kodoku_desk.services import stats
 from kodoku_desk.services.stats import check_report_period
 from kodoku_desk.ui.pages import review_charts as charts
@@ -147,12 +146,10 @@ class StatisticsPage(ReviewPage):
 
     def compute(self, progress: bool = False) -> None:
         """The report in the background; `progress` (the 集計 button) shows a dialog with 中止."""
-        try:
-            date_from, date_to = self._period()
-        except UserError as err:
-            self.say(err.message, error=True)
+        period = self.checked(self._period)
+        if period is None:
             return
-        agency, signed = self.agency.currentData(), self.ctx.signed
+        (date_from, date_to), agency, signed = period, self.agency.currentData(), self.ctx.signed
 
         def work() -> ReportView:
             return report_view(stats.report(signed, date_from, date_to, agency, allow_empty=True))
@@ -184,12 +181,10 @@ class StatisticsPage(ReviewPage):
             self.say(f"{r.period_text()}（{scope}）の集計です。")
 
     def export_report(self, fmt: str) -> None:
-        try:
-            date_from, date_to = self._period()
-        except UserError as err:
-            self.say(err.message, error=True)
+        period = self.checked(self._period)
+        if period is None:
             return
-        agency, signed = self.agency.currentData(), self.ctx.signed
+        (date_from, date_to), agency, signed = period, self.agency.currentData(), self.ctx.signed
 
         def work(path: str):
             return stats.export_report(signed, date_from, date_to, fmt, path, agency)
