@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import and_, exists, func, literal_column, or_, select, union
 from sqlalchemy.orm import Session, aliased
@@ -204,17 +205,24 @@ def _rows(session: Session, ids: list[int]) -> list[CaseRow]:
     if not ids:
         return []
     owner = aliased(Agency)
-    q = (select(Case, Person.name, Person.kana, Person.birth_date, owner.name, Block.name)
+    # Columns, not Case entities: a page of plain rows, no ORM identity bookkeeping.
+    q = (select(*_CASE_COLUMNS, Person.name, Person.kana, Person.birth_date, owner.name,
+                Block.name)
          .join(Person, Person.id == Case.person_id)
          .join(owner, owner.id == Case.owner_agency_id)
          .outerjoin(Block, Block.id == Case.block_id)
          .where(Case.id.in_(ids))
          .order_by(Case.opened_at.desc(), Case.id.desc()))
-    return [_row(c, name, kana, birth, agency, block)
-            for c, name, kana, birth, agency, block in session.execute(q)]
+    return [_row(SimpleNamespace(**dict(zip(_CASE_KEYS, r[:len(_CASE_KEYS)], strict=True))),
+                 *r[len(_CASE_KEYS):]) for r in session.execute(q)]
 
 
-def _row(c: Case, name: str, kana: str, birth: date | None, agency: str, block: str | None) -> CaseRow:
+_CASE_KEYS = ("id", "case_no", "status", "urgency", "urgent_path", "multi_agency", "fields",
+              "opened_at")
+_CASE_COLUMNS = tuple(getattr(Case, k) for k in _CASE_KEYS)
+
+
+def _row(c, name: str, kana: str, birth: date | None, agency: str, block: str | None) -> CaseRow:
     return CaseRow(c.id, c.case_no, name, kana, birth, agency, block or "", c.status,
                    CASE_STATUS_LABELS.get(c.status, c.status), c.urgency, c.urgent_path,
                    c.multi_agency, list(c.fields or []), c.opened_at)
