@@ -324,14 +324,15 @@ def overdue_business_days(due_on: date, today: date) -> int:
 
 
 def _return_events(session: Session, ids: list[int]) -> dict[int, HandoffEvent]:
-    """The latest return event of each given hand-off."""
+    """The latest return event of each given hand-off. The events are looked up by hand-off id
+    alone (ix_handoff_events_handoff_id, a few per hand-off) and the return picked here: with a
+    state or an order in the SQL the planner walks every return event in the workspace."""
     found: dict[int, HandoffEvent] = {}
     for chunk in _chunks(ids, 500):
-        q = (select(HandoffEvent).where(HandoffEvent.handoff_id.in_(chunk),
-                                        HandoffEvent.to_state == RETURNED)
-             .order_by(HandoffEvent.at, HandoffEvent.id))
-        for ev in session.scalars(q):
-            found[ev.handoff_id] = ev
+        events = session.scalars(select(HandoffEvent).where(HandoffEvent.handoff_id.in_(chunk)))
+        for ev in sorted(events, key=lambda e: (e.at, e.id)):
+            if ev.to_state == RETURNED:
+                found[ev.handoff_id] = ev
     return found
 
 

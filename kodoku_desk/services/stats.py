@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, case, exists, extract, func, or_, select, true
+from sqlalchemy import and_, case, exists, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from kodoku_desk.errors import UserError
@@ -179,10 +179,12 @@ def _handoff_figures(s: Session, r: StatsReport, start, end, agency_id: int | No
     r.sent = s.scalar(select(func.count()).select_from(Handoff).where(sent)) or 0
     r.acknowledged = s.scalar(select(func.count()).select_from(Handoff).where(
         Handoff.acknowledged_at >= start, Handoff.acknowledged_at < end, *scope)) or 0
-    r.returned = s.scalar(select(func.count()).select_from(HandoffEvent)
-                          .join(Handoff, Handoff.id == HandoffEvent.handoff_id)
-                          .where(HandoffEvent.to_state == RETURNED, HandoffEvent.at >= start,
-                                 HandoffEvent.at < end, *scope)) or 0
+    returns = (select(func.count()).select_from(HandoffEvent)
+               .where(HandoffEvent.to_state == RETURNED, HandoffEvent.at >= start,
+                      HandoffEvent.at < end))
+    if scope:  # the join only when an agency is chosen: otherwise ix_handoff_events_to_state_at
+        returns = returns.join(Handoff, Handoff.id == HandoffEvent.handoff_id).where(*scope)
+    r.returned = s.scalar(returns) or 0
     r.overdue = s.scalar(select(func.count()).select_from(Handoff).where(
         sent, _late(min(r.date_to, today)))) or 0
     r.median_ack_days = median_overall(s, r.date_from, r.date_to + timedelta(days=1), agency_id)
@@ -203,26 +205,35 @@ def _monthly(s: Session, r: StatsReport, start, end, agency_id: int | None,
     months = month_keys(r.date_to, _months_between(r.date_from, r.date_to))
     rows = {m: MonthRow(m, cases=new_cases.get(m, 0)) for m in months}
 
-    def fold(column, where, attr: str) -> None:
-        y, m = extract("year", column), extract("month", column)
-        for yy, mm, n in s.execute(select(y, m, func.count()).where(where).group_by(y, m)):
-            key = f"{int(yy):04d}-{int(mm):02d}"
-            if key in rows:
-                setattr(rows[key], attr, getattr(rows[key], attr) + int(n))
+    bounds = _month_ranges(months, start, end)
+
+    def fold(column, where: list, attr: str) -> None:
+        """One statement, one count per month as a range of `column`'s index (no date function
+        per row). `where` must not repeat the period: SQLite would range over it instead."""
+        counts = [select(func.count()).where(column >= lo, column < hi, *where).scalar_subquery()
+                  for _, lo, hi in bounds]
+        for (key, _, _), n in zip(bounds, s.execute(select(*counts)).one(), strict=True):
+            setattr(rows[key], attr, getattr(rows[key], attr) + int(n or 0))
 
     scope = _handoff_scope(agency_id)
-    sheet_scope = [Sheet.agency_id == agency_id] if agency_id else []
-    fold(Sheet.received_at, and_(Sheet.received_at >= start, Sheet.received_at < end,
-                                 *sheet_scope), "intakes")
-    fold(Handoff.sent_at, and_(Handoff.sent_at >= start, Handoff.sent_at < end, *scope), "sent")
-    fold(Handoff.acknowledged_at, and_(Handoff.acknowledged_at >= start,
-                                       Handoff.acknowledged_at < end, *scope), "acknowledged")
-    returned_in = and_(HandoffEvent.to_state == RETURNED, HandoffEvent.at >= start,
-                       HandoffEvent.at < end,
-                       exists().where(Handoff.id == HandoffEvent.handoff_id, *scope)
-                       if scope else true())
-    fold(HandoffEvent.at, returned_in, "returned")
+    fold(Sheet.received_at, [Sheet.agency_id == agency_id] if agency_id else [], "intakes")
+    fold(Handoff.sent_at, scope, "sent")
+    fold(Handoff.acknowledged_at, scope, "acknowledged")
+    fold(HandoffEvent.at, [HandoffEvent.to_state == RETURNED] + (
+        [exists().where(Handoff.id == HandoffEvent.handoff_id, *scope)] if scope else []),
+        "returned")
     r.monthly = [rows[m] for m in months]
+
+
+def _month_ranges(months: list[str], start, end) -> list[tuple[str, object, object]]:
+    """(month key, from, to) for each month of the period, cut at the period's ends."""
+    out = []
+    for key in months:
+        y, m = int(key[:4]), int(key[5:7])
+        lo = day_start(date(y, m, 1))
+        hi = day_start(date(y + (m == 12), m % 12 + 1, 1))
+        out.append((key, max(lo, start), min(hi, end)))
+    return out
 
 
 def _months_between(a: date, b: date) -> int:
