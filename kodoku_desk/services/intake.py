@@ -169,8 +169,10 @@ def _case_numbers(session: Session, person_ids: list[int]
     """person id → (case numbers, case ids) of the person's own cases."""
     if not person_ids:
         return {}
+    # `IS NOT true`, not `= false`: the planner must seek the person_id index, never walk every
+    # case through an index on the flag (ix_cases_deleted: 100,000 rows to find a few).
     rows = session.execute(select(Case.person_id, Case.case_no, Case.id).where(
-        Case.person_id.in_(person_ids), Case.deleted.is_(False)).order_by(Case.id))
+        Case.person_id.in_(person_ids), Case.deleted.is_not(True)).order_by(Case.id))
     out: dict[int, tuple[list[str], list[int]]] = {}
     for pid, no, cid in rows:
         nos, ids = out.setdefault(pid, ([], []))

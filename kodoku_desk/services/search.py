@@ -170,7 +170,9 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
     _check_filters(filters)
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
-    where = [Case.deleted.is_(False), scope_clause(actor), *filter_clauses(filters)]
+    # `IS NOT true`, not `= false`: an index on the flag alone (ix_cases_deleted) must never
+    # tempt the planner to fetch every case and sort it instead of walking opened_at.
+    where = [Case.deleted.is_not(True), scope_clause(actor), *filter_clauses(filters)]
     page_where = where
     matching = matching_cases(session, actor, query)
     if matching is not None:
