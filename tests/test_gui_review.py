@@ -83,13 +83,18 @@ def test_dashboard_shows_figures_opens_cases_and_reviews_overrides(qtbot, ctx, w
     page.open_case_from(page.overdue_table)
     assert ctx.opened == [world["cid"]]
     assert page.returned_table.text(0, 4) == "18歳以上のため"
-    assert page.field_chart.drawn == 0  # the charts tab is not on show: nothing drawn yet
+    assert page.charts is None  # the charts tab is not on show: not even built yet
     page.tabs.setCurrentIndex(4)
-    assert page.field_chart.drawn == 1 and page.block_chart.drawn == 1  # drawn when shown
-    sets = page.field_chart.chart().series()[0].barSets()
+    field_chart, median_chart, block_chart = page.charts
+    qtbot.waitUntil(lambda: field_chart.drawn == 1 and block_chart.drawn == 1)  # when shown
+    sets = field_chart.chart().series()[0].barSets()
     assert sets and all(s.count() == 12 for s in sets)  # one bar per month, per field
     assert sum(s.sum() for s in sets) == sum(sum(v) for v in page.board.per_field_month.values())
-    assert page.block_chart.names.categories() == [b for b, _ in page.board.intakes_by_block]
+    assert block_chart.names.categories() == [b for b, _ in page.board.intakes_by_block]
+    page.refresh()  # new figures go into the same charts
+    wait_runner(qtbot, ctx.runner)
+    assert page.charts[0] is field_chart and field_chart.drawn == 2
+    page.tabs.setCurrentIndex(0)
     qtbot.mouseClick(page.tiles["plans"].parentWidget(), Qt.MouseButton.LeftButton)
     assert page.tabs.currentIndex() == 3  # a tile opens the list behind its number
     # Override review: no comment → a sentence; with a comment → logged, gone from the list.

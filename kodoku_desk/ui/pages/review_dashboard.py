@@ -1,7 +1,8 @@
 """ダッシュボード (issue 4): counts a supervisor checks every morning, the lists behind them
 (open and overdue hand-offs, returns, consent overrides to review, plans awaiting approval,
 upcoming meetings) and three charts. The figures and the table cells are computed in the
-background; the GUI thread only hands them to the tables and the (already built) charts."""
+background; the GUI thread only hands them to the tables and the charts. The charts (and
+QtCharts) are built when their tab is first opened."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.services import review
 from kodoku_desk.services import review_dashboard as dashboard_service
-from kodoku_desk.ui.pages import review_charts as charts
 from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, wareki
 from kodoku_desk.ui.tables import LogTable
 
@@ -205,20 +205,34 @@ class DashboardPage(ReviewPage):
         self.tabs.addTab(tab, "承認待ち・会議予定")
 
     def _build_charts_tab(self) -> None:
-        tab = QWidget()
-        grid = QGridLayout(tab)
-        self.field_chart = charts.StackedBarChart("分野別・月別のつなぎ件数（受け手の分野）")
-        self.median_chart = charts.BarChart("受理までの日数（中央値・暦日）", horizontal=True,
-                                            decimals=1, color=charts.PALETTE[1])
-        self.block_chart = charts.BarChart("ブロック別の新規受付（12か月）", color=charts.PALETTE[2])
-        # The median chart has a bar per receiving agency (twenty and more): it takes the
-        # whole height of the right half, so each name and value stays readable.
-        grid.addWidget(self.field_chart, 0, 0)
-        grid.addWidget(self.block_chart, 1, 0)
-        grid.addWidget(self.median_chart, 0, 1, 2, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        self.tabs.addTab(tab, "グラフ")
+        self.charts_tab = QWidget()
+        self.charts = None  # field, median, block: built on the tab's first show
+        self._chart_figures: tuple | None = None
+        self.tabs.addTab(self.charts_tab, "グラフ")
+        self.tabs.currentChanged.connect(
+            lambda i: self._show_charts() if self.tabs.widget(i) is self.charts_tab else None)
+
+    def _show_charts(self) -> None:
+        if self.charts is None:
+            from kodoku_desk.ui.pages import review_charts as charts
+
+            self.charts = (
+                charts.StackedBarChart("分野別・月別のつなぎ件数（受け手の分野）"),
+                charts.BarChart("受理までの日数（中央値・暦日）", horizontal=True, decimals=1,
+                                color=charts.PALETTE[1]),
+                charts.BarChart("ブロック別の新規受付（12か月）", color=charts.PALETTE[2]))
+            # The median chart has a bar per receiving agency (twenty and more): it takes the
+            # whole height of the right half, so each name and value stays readable.
+            grid = QGridLayout(self.charts_tab)
+            grid.addWidget(self.charts[0], 0, 0)
+            grid.addWidget(self.charts[2], 1, 0)
+            grid.addWidget(self.charts[1], 0, 1, 2, 1)
+            grid.setColumnStretch(0, 1)
+            grid.setColumnStretch(1, 1)
+        if self._chart_figures is not None:
+            for chart, figures in zip(self.charts, self._chart_figures, strict=True):
+                chart.update_figures(*figures)
+            self._chart_figures = None
 
     # ---- data
 
@@ -242,9 +256,11 @@ class DashboardPage(ReviewPage):
                             ("plans", self.plans_table), ("meetings", self.meetings_table)):
             table.fill(*view.tables[name])
         self.tabs.setTabText(2, f"同意外提供の確認（{board.overrides_total}）")
-        self.field_chart.update_figures(view.months, board.per_field_month)
-        self.median_chart.update_figures([(m.agency, m.median_days) for m in board.median_ack])
-        self.block_chart.update_figures(board.intakes_by_block)
+        self._chart_figures = ((view.months, board.per_field_month),
+                               ([(m.agency, m.median_days) for m in board.median_ack],),
+                               (board.intakes_by_block,))
+        if self.charts is not None:
+            self._show_charts()
         more = f"（期限超過は古い順に {len(board.overdue)} 件を表示）" \
             if board.overdue_total > len(board.overdue) else ""
         self.say(f"{wareki(board.today)} 現在の状況です。{more}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.services import stats
 from kodoku_desk.services.stats import check_report_period
-from kodoku_desk.ui.pages import review_charts as charts
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     ReviewPage,
@@ -110,14 +109,14 @@ class StatisticsPage(ReviewPage):
             self.breakdown_tabs.addTab(table, key)
         left_box.addWidget(self.breakdown_tabs, 3)
         split.addWidget(left)
+        # The charts (and QtCharts) are built on the next turn of the event loop, after the
+        # page has been shown: opening the page stays one short step.
         self.chart_tabs = QTabWidget()
         self.chart_tabs.setMinimumWidth(420)
-        self.trend_chart = charts.LineChart("月別推移")
-        self.chart_tabs.addTab(self.trend_chart, "月別推移")
-        self.breakdown_charts: dict[str, charts.BarChart] = {}
-        for key, title, horizontal in CHARTS:
-            self.breakdown_charts[key] = charts.BarChart(title, horizontal=horizontal)
-            self.chart_tabs.addTab(self.breakdown_charts[key], key)
+        self.trend_chart = None
+        self.breakdown_charts: dict = {}
+        self._figures: ReportView | None = None
+        QTimer.singleShot(0, self, self._build_charts)
         split.addWidget(self.chart_tabs)
         split.setSizes([420, 520])
         self.layout_.addWidget(split, 1)
@@ -126,6 +125,26 @@ class StatisticsPage(ReviewPage):
         self.csv_button.clicked.connect(lambda: self.export_report("csv"))
         self.layout_.addLayout(buttons(self.pdf_button, self.csv_button))
         ctx.changes.changed.connect(self._changed_elsewhere)
+
+    def _build_charts(self) -> None:
+        from kodoku_desk.ui.pages import review_charts as charts
+
+        self.trend_chart = charts.LineChart("月別推移")
+        self.chart_tabs.addTab(self.trend_chart, "月別推移")
+        for key, title, horizontal in CHARTS:
+            self.breakdown_charts[key] = charts.BarChart(title, horizontal=horizontal)
+            self.chart_tabs.addTab(self.breakdown_charts[key], key)
+        self._draw_charts()
+
+    def _draw_charts(self) -> None:
+        view, self._figures = self._figures, None
+        if view is None:
+            return
+        r = view.report
+        self.trend_chart.update_figures(view.months, view.trend)
+        for key, pairs in (("分野", r.by_field), ("ブロック", r.by_block), ("年齢", r.by_age),
+                           ("発見経路", r.by_discovery)):
+            self.breakdown_charts[key].update_figures(pairs)
 
     def _changed_elsewhere(self, kind: str) -> None:
         if kind in ("handoff", "case", "intake", "plan", "meeting"):
@@ -169,10 +188,9 @@ class StatisticsPage(ReviewPage):
         self.headline.fill(view.headline)
         for key, rows in view.breakdowns.items():
             self.breakdowns[key].fill(rows)
-        self.trend_chart.update_figures(view.months, view.trend)
-        for key, pairs in (("分野", r.by_field), ("ブロック", r.by_block), ("年齢", r.by_age),
-                           ("発見経路", r.by_discovery)):
-            self.breakdown_charts[key].update_figures(pairs)
+        self._figures = view
+        if self.trend_chart is not None:
+            self._draw_charts()
         scope = r.agency or "全体"
         if r.is_empty:
             self.say(f"{r.period_text()}（{scope}）には受付もつなぎもありません。期間を確認してください。",
