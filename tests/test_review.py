@@ -808,11 +808,12 @@ def test_handoff_log_page_is_the_newest_and_total_counts_all_without_deleted_cas
 
 
 def test_review_speed_indexes_answer_from_the_index(signed):
-    from kodoku_desk.models.indexes_review import REVIEW_SPEED_INDEXES
+    from kodoku_desk.models.indexes_review import REVIEW_COVER_INDEXES, REVIEW_SPEED_INDEXES
 
     with signed.store.read() as s:
         names = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))}
-        assert {n for n, _, _ in REVIEW_SPEED_INDEXES} <= names
+        assert {n for n, _, _ in REVIEW_SPEED_INDEXES + REVIEW_COVER_INDEXES} <= names
+        assert "ix_cases_deleted" not in names  # it made SQLite read every case for deleted IS 0
 
         def plan(sql: str) -> str:
             return " ".join(str(r) for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
@@ -824,6 +825,12 @@ def test_review_speed_indexes_answer_from_the_index(signed):
         assert "COVERING INDEX ix_handoffs_log" in plan(
             "SELECT id FROM handoffs WHERE state = '受理' "
             "ORDER BY sent_at DESC, id DESC LIMIT 100")
+        assert "COVERING INDEX ix_cases_stats_cover (opened_at>? AND opened_at<?)" in plan(
+            "SELECT block_id, discovery, person_id FROM cases WHERE opened_at >= '2025-01-01' "
+            "AND opened_at < '2026-01-01' AND deleted IS 0")
+        assert "COVERING INDEX ix_sheets_received_worries" in plan(
+            "SELECT worries FROM sheets WHERE received_at >= '2025-01-01' "
+            "AND received_at < '2026-01-01'")
         assert "COVERING INDEX ix_handoffs_overdue" in plan(
             "SELECT id FROM handoffs WHERE state = '送付' AND due_on < '2025-06-30' "
             "AND from_agency_id = 2 ORDER BY sent_at DESC, id DESC LIMIT 100")

@@ -1,14 +1,15 @@
 """Indexes for the supervisor dashboard and the statistics report (issue 4).
 
 Each serves one aggregate so it can be answered from the index alone at 100,000 cases and
-1,000,000 hand-off events. Created by migrations 0003_review and 0007_review_speed; declared here so that
-metadata.create_all and Alembic autogenerate agree with the migration."""
+1,000,000 hand-off events. Created by migrations 0003_review, 0007_review_speed and
+0008_review_cover; declared here so that metadata.create_all and Alembic autogenerate agree with
+the migrations."""
 
 from __future__ import annotations
 
 from sqlalchemy import Index
 
-from kodoku_desk.models.cases import Case
+from kodoku_desk.models.cases import Case, Sheet
 from kodoku_desk.models.handoffs import Handoff, HandoffEvent
 from kodoku_desk.models.plans import Plan
 
@@ -44,8 +45,19 @@ Index("ix_handoffs_overdue", *(getattr(Handoff, c) for c in OVERDUE_COVER))
 # Medians of days to acknowledge: per receiving agency, and overall (ORDER BY … OFFSET n/2).
 Index("ix_handoffs_to_ack_days", Handoff.to_agency_id, Handoff.ack_days, Handoff.sent_at)
 Index("ix_handoffs_ack_days", Handoff.ack_days, Handoff.sent_at, Handoff.to_agency_id)
-# "Are there deleted cases at all?" without reading the cases table.
-Index("ix_cases_deleted", Case.deleted)
+
+# Migration 0008_review_cover. Intakes per block in a period: one index range per block.
+Index("ix_cases_block_opened", Case.block_id, Case.opened_at, Case.deleted)
+# The report's pass over the period's cases, read from the index instead of the wide rows.
+CASE_STATS_COVER = ("opened_at", "deleted", "block_id", "discovery", "owner_agency_id",
+                    "person_id")
+Index("ix_cases_stats_cover", *(getattr(Case, c) for c in CASE_STATS_COVER))
+# The report's worries per sheet received in the period, without reading the sheets' answers.
+# A JSON column cannot be a PostgreSQL b-tree key: there it is an INCLUDE column.
+Index("ix_sheets_received_worries", Sheet.received_at, Sheet.agency_id, Sheet.worries
+      ).ddl_if(dialect="sqlite")
+Index("ix_sheets_received_worries", Sheet.received_at, Sheet.agency_id,
+      postgresql_include=["worries"]).ddl_if(dialect="postgresql")
 
 REVIEW_INDEXES = (
     ("ix_handoffs_state_to_sent", "handoffs", ["state", "to_agency_id", "sent_at"]),
@@ -63,5 +75,10 @@ REVIEW_SPEED_INDEXES = (
     ("ix_handoffs_overdue", "handoffs", list(OVERDUE_COVER)),
     ("ix_handoffs_to_ack_days", "handoffs", ["to_agency_id", "ack_days", "sent_at"]),
     ("ix_handoffs_ack_days", "handoffs", ["ack_days", "sent_at", "to_agency_id"]),
-    ("ix_cases_deleted", "cases", ["deleted"]),
+)
+
+REVIEW_COVER_INDEXES = (
+    ("ix_cases_block_opened", "cases", ["block_id", "opened_at", "deleted"]),
+    ("ix_cases_stats_cover", "cases", list(CASE_STATS_COVER)),
+    ("ix_sheets_received_worries", "sheets", ["received_at", "agency_id", "worries"]),
 )

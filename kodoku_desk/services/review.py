@@ -269,7 +269,8 @@ def _conditions(session: Session, flt: HandoffFilter, today: date) -> list:
         conds.append(Handoff.case_id.in_(select(Case.id).where(Case.case_no == flt.case_no.strip())))
     if _any_deleted(session):
         # Deleted cases' hand-offs stay out of the log; the test is skipped when there are none
-        # (the usual case), so the count needs no look-up per row.
+        # (the usual case), so the count needs no look-up per row. (Asking whether there are
+        # any reads a narrow index holding `deleted`, ix_cases_opened_cover or _block_opened.)
         conds.append(Handoff.case_id.not_in(select(Case.id).where(Case.deleted.is_(True))))
     return conds
 
