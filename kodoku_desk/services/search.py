@@ -176,9 +176,13 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
     page_where = where
     matching = matching_cases(session, actor, query)
     if matching is not None:
-        where = [*where, Case.id.in_(matching)]
-        page_where = where
-        if _matches_many(session, matching):
+        # The match set is read from the indexes once; up to MANY_MATCHES ids are handed to
+        # the page and count queries as a list, so neither evaluates the indexes again.
+        ids = list(session.scalars(matching.limit(MANY_MATCHES + 1)))
+        if len(ids) <= MANY_MATCHES:
+            where = page_where = [*where, Case.id.in_(search_index.id_list(ids))]
+        else:
+            where = [*where, Case.id.in_(matching)]
             # A broad query (084, 2025, ひきこもり): walking the newest cases and keeping those
             # in the match set finds a page without looking up and sorting every match.
             # `id + 0` is not the column, so the planner cannot drive from the ids and walks
@@ -195,12 +199,6 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
     if with_total and (len(rows) == limit or offset):
         total = session.scalar(select(func.count()).select_from(Case).where(and_(*where))) or 0
     return SearchResult(rows, total, limit, offset, filters)
-
-
-def _matches_many(session: Session, matching) -> bool:
-    """More than MANY_MATCHES ids match (counted from the index, stopping there)."""
-    capped = matching.limit(MANY_MATCHES + 1).subquery()
-    return (session.scalar(select(func.count()).select_from(capped)) or 0) > MANY_MATCHES
 
 
 def _rows(session: Session, ids: list[int]) -> list[CaseRow]:
