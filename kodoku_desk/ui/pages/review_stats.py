@@ -31,6 +31,7 @@ from kodoku_desk.ui.pages.review_common import (
 )
 from kodoku_desk.ui.tables import LogTable
 
+CHARTS_AFTER_MS = 60
 BREAKDOWNS = ("分野", "発見経路", "ブロック", "年齢", "困りごと", "受理日数")
 CHARTS = (("分野", "分野別ケース数（延べ）", False), ("ブロック", "ブロック別ケース数", False),
           ("年齢", "年齢階層別ケース数（期間末日時点）", False), ("発見経路", "発見経路別ケース数", True))
@@ -109,14 +110,14 @@ class StatisticsPage(ReviewPage):
             self.breakdown_tabs.addTab(table, key)
         left_box.addWidget(self.breakdown_tabs, 3)
         split.addWidget(left)
-        # The charts (and QtCharts) are built on the next turn of the event loop, after the
-        # page has been shown: opening the page stays one short step.
+        # The charts (and QtCharts) are built a moment after the page has been shown and
+        # painted: opening the page and drawing its charts are two short steps, not one long.
         self.chart_tabs = QTabWidget()
         self.chart_tabs.setMinimumWidth(420)
         self.trend_chart = None
         self.breakdown_charts: dict = {}
         self._figures: ReportView | None = None
-        QTimer.singleShot(0, self, self._build_charts)
+        QTimer.singleShot(CHARTS_AFTER_MS, self, self._build_charts)
         split.addWidget(self.chart_tabs)
         split.setSizes([420, 520])
         self.layout_.addWidget(split, 1)
