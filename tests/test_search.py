@@ -315,13 +315,15 @@ def test_two_character_words_of_the_sheet(world, query):
     assert world.case_8050.case_no not in _nos(search_cases(world.staff_of(FUKI), query))
 
 
+@pytest.mark.parametrize("few, many", [(0, 2000), (0, 0)])
 @pytest.mark.parametrize("query", ["", "福山", "ふくやまとめ", "0001", "介護", "収入・生活費", "め"])
-def test_broad_query_plan_gives_the_same_page(world, monkeypatch, query):
+def test_broad_query_plans_give_the_same_page(world, monkeypatch, query, few, many):
     from kodoku_desk.services import search
 
     coord = _coordinator(world)
     expected = [(r.case_no, r.opened_at) for r in search_cases(coord, query).rows]
-    monkeypatch.setattr(search, "MANY_MATCHES", 0)  # every query takes the broad-query plan
+    monkeypatch.setattr(search, "FEW_MATCHES", few)  # every query takes the probing plan …
+    monkeypatch.setattr(search, "MANY_MATCHES", many)  # … or the broad-query plan
     result = search_cases(coord, query)
     assert [(r.case_no, r.opened_at) for r in result.rows] == expected
     assert result.total == len(expected)

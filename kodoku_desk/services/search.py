@@ -30,6 +30,8 @@ from kodoku_desk.store import search_index
 MAX_LIMIT = 1000
 # Above this many matching cases a page is found by walking the newest cases (search_in).
 MANY_MATCHES = 2000
+# Up to this many matches, the page and the count look each match up by id.
+FEW_MATCHES = 500
 # A phone fragment shorter than this would match too much of every number.
 MIN_PHONE_DIGITS = 4
 # A search word longer than this is a paste by mistake (a name is at most 100 characters).
@@ -179,8 +181,16 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
         # The match set is read from the indexes once; up to MANY_MATCHES ids are handed to
         # the page and count queries as a list, so neither evaluates the indexes again.
         ids = list(session.scalars(matching.limit(MANY_MATCHES + 1)))
-        if len(ids) <= MANY_MATCHES:
+        if len(ids) <= FEW_MATCHES:
             where = page_where = [*where, Case.id.in_(search_index.id_list(ids))]
+        elif len(ids) <= MANY_MATCHES:
+            # Hundreds of matches (山田): probing the list while walking the newest cases, and
+            # counting over a narrow index, reads the same few pages for every query; looking
+            # up each match by id reads a different page of the cases table for each, which
+            # SQLCipher must decrypt whenever it is not in the cache yet (2-character name at
+            # 100,000 cases, cold cache: ~117 → ~83 ms; warm: ~25 → ~38 ms).
+            probe = (Case.id + literal_column("0")).in_(search_index.id_list(ids))
+            where = page_where = [*where, probe]
         else:
             where = [*where, Case.id.in_(matching)]
             # A broad query (084, 2025, ひきこもり): walking the newest cases and keeping those
