@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
-from kodoku_desk.services import review
-from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period, target_label
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -20,6 +18,8 @@ HEADERS = ["記録ID", "日時", "ログインID", "氏名", "操作", "対象�
 
 
 def access_cells(rows) -> tuple[list, list, list]:
+    from kodoku_desk.services.review import target_label
+
     return ([[r.id, dt(r.at), r.actor, r.actor_name, r.action_label, target_label(r.target_type),
               r.target_id, r.detail] for r in rows], [], [r.id for r in rows])
 
@@ -28,6 +28,8 @@ class AccessLogPage(LogPage):
     title = "閲覧・出力・印刷の履歴"
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        from kodoku_desk.services.review import ACCESS_CATEGORIES
+
         super().__init__(ctx, parent)
         self.date_from, self.date_to = DateField("日付（から）"), DateField("日付（まで）")
         self.actor = combo([])
@@ -55,6 +57,8 @@ class AccessLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
+        from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period
+
         category = self.category.currentData()
         target = self.target.text().strip()
         flt = AccessFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
@@ -66,6 +70,8 @@ class AccessLogPage(LogPage):
         return flt
 
     def search(self) -> None:
+        from kodoku_desk.services import review
+
         self.search_with(review.access_log, access_cells)
 
     def log_loaded(self, rows, total, meta) -> None:
@@ -76,6 +82,8 @@ class AccessLogPage(LogPage):
     def verify(self) -> None:
         self.verify_result.setText("検証しています…")
         self.verify_result.setStyleSheet("")
+        from kodoku_desk.services import review
+
         signed = self.ctx.signed
         self.run(lambda: review.verify_audit_chain(signed), self.show_verification,
                  label="監査ログを検証しています…")
@@ -91,6 +99,8 @@ class AccessLogPage(LogPage):
             self.search()
 
     def export_csv(self) -> None:
+        from kodoku_desk.services import review
+
         flt, signed = self.checked(self.current_filter), self.ctx.signed
         if flt is not None:
             self.export("閲覧・出力・印刷の履歴の出力", "監査ログ.csv", "CSV (*.csv)",

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.errors import UserError
-from kodoku_desk.services import dates, review
+from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import LogTable
@@ -140,6 +140,9 @@ class ReviewPage(Page):
             return
 
         def work():
+            # Services load here, off the GUI thread, the first time a review page is opened.
+            from kodoku_desk.services import review
+
             return review.filter_choices(signed)
 
         def done(choices) -> None:

@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.services import review
-from kodoku_desk.services import review_dashboard as dashboard_service
 from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, wareki
 from kodoku_desk.ui.tables import LogTable
 
@@ -240,7 +238,9 @@ class DashboardPage(ReviewPage):
         signed = self.ctx.signed
 
         def work() -> BoardView:
-            return board_view(dashboard_service.dashboard(signed))
+            from kodoku_desk.services import review_dashboard as service  # loads off the GUI thread
+
+            return board_view(service.dashboard(signed))
 
         self.say("集計しています…")
         self.run(work, self.show_board, latest="board")
@@ -283,4 +283,6 @@ class DashboardPage(ReviewPage):
             self.say(f"つなぎ #{handoff_id} を確認済みにしました。", ok=True)
 
         signed = self.ctx.signed
+        from kodoku_desk.services import review
+
         self.run(lambda: review.review_override(signed, int(handoff_id), comment), done)

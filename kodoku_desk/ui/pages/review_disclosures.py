@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
-from kodoku_desk.services import review
-from kodoku_desk.services.review import DisclosureFilter, check_period
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -58,6 +56,8 @@ class DisclosureLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
+        from kodoku_desk.services.review import DisclosureFilter, check_period
+
         flt = DisclosureFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
                                to_agency_id=self.to_agency.currentData(),
                                basis=self.basis.currentData(), channel=self.channel.currentData(),
@@ -66,6 +66,8 @@ class DisclosureLogPage(LogPage):
         return flt
 
     def search(self) -> None:
+        from kodoku_desk.services import review
+
         self.search_with(review.disclosure_log, disclosure_cells)
 
     def log_status(self) -> None:
@@ -73,6 +75,8 @@ class DisclosureLogPage(LogPage):
         self.say(f"提供記録 {model.total:,} 件{shown_text(model.received, model.total)}")
 
     def export_csv(self) -> None:
+        from kodoku_desk.services import review
+
         flt, signed = self.checked(self.current_filter), self.ctx.signed
         if flt is not None:
             self.export("提供記録の出力", "提供記録.csv", "CSV (*.csv)",

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.services import review
-from kodoku_desk.services.review import HandoffFilter
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     LogPage,
@@ -112,7 +110,9 @@ class HandoffLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        flt = HandoffFilter(
+        from kodoku_desk.services import review
+
+        flt = review.HandoffFilter(
             from_agency_id=self.from_agency.currentData(), to_agency_id=self.to_agency.currentData(),
             state=self.state.currentData(), overdue=self.overdue.isChecked(),
             returned=self.returned.isChecked(), consent_override=self.override.isChecked(),
@@ -123,6 +123,8 @@ class HandoffLogPage(LogPage):
         return flt
 
     def search(self) -> None:
+        from kodoku_desk.services import review
+
         flt, signed = self.checked(self.current_filter), self.ctx.signed
         if flt is None:
             return
@@ -148,11 +150,15 @@ class HandoffLogPage(LogPage):
         case_id = self.table.current_case_id()
         if not case_id:
             return
+        from kodoku_desk.services import review
+
         signed = self.ctx.signed
         self.run(lambda: timeline_cells(review.case_timeline(signed, int(case_id))),
                  self.timeline.fill, latest="timeline")
 
     def export_log(self, fmt: str) -> None:
+        from kodoku_desk.services import review
+
         flt, signed = self.checked(self.current_filter), self.ctx.signed
         if flt is not None:
             self.export("つなぎ履歴の出力", f"つなぎ履歴.{fmt}",
