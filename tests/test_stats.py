@@ -9,7 +9,7 @@ import random
 import shutil
 import statistics
 import subprocess
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -221,3 +221,43 @@ def test_audit_and_disclosure_export_cli(signed, ws_dir, tmp_path):
     out = cli("audit", "export", "--workspace", str(ws_dir), "--user", "boss", "--from",
               "2025-02-30", "--out", str(tmp_path / "y.csv"), password=PW)
     assert out.returncode == 1 and "存在しない日付" in out.stderr
+
+
+def test_monthly_trend_and_medians_with_an_agency_and_a_period_cut_mid_month(signed):
+    """The monthly trend is counted as one range per month, cut at the period's ends; with an
+    agency chosen every hand-off figure is scoped to hand-offs it sent or received."""
+    _, cases, handoffs = build_world(signed, seed=8, n=80)
+    lo, hi = date(2024, 6, 15), date(2025, 6, 14)
+    start, end = datetime.combine(lo, datetime.min.time()), \
+        datetime.combine(hi + timedelta(days=1), datetime.min.time())
+
+    def within(t):
+        return t is not None and start <= t < end
+
+    def per_month(times) -> dict:
+        return dict(Counter(t.strftime("%Y-%m") for t in times if within(t)))
+
+    for agency in (None, "障がい福祉課"):
+        mine = [h for h in handoffs if agency is None or agency in (h.to_agency, h.from_agency)]
+        r = stats.report(signed, lo, hi, agency=agency, today=TODAY)
+        months = {m.month: m for m in r.monthly}
+        assert list(months)[0] == "2024-06" and list(months)[-1] == "2025-06"
+        assert {k: m.sent for k, m in months.items() if m.sent} == \
+            per_month(h.sent_at for h in mine)
+        assert {k: m.acknowledged for k, m in months.items() if m.acknowledged} == \
+            per_month(h.acknowledged_at for h in mine)
+        assert {k: m.returned for k, m in months.items() if m.returned} == \
+            per_month(h.returned_at for h in mine)
+        assert r.returned == sum(within(h.returned_at) for h in mine)
+        assert r.acknowledged == sum(within(h.acknowledged_at) for h in mine)
+        if agency is None:
+            assert {k: m.intakes for k, m in months.items() if m.intakes} == \
+                per_month(c["opened"] for c in cases)
+        waits = defaultdict(list)
+        for h in handoffs:
+            if h.acknowledged_at and within(h.sent_at) and agency in (None, h.to_agency):
+                waits[h.to_agency].append((h.acknowledged_at - h.sent_at).total_seconds() / 86400)
+        assert {m.agency: (m.median_days, m.acknowledged) for m in r.median_by_agency} == \
+            {a: (round(statistics.median(v), 1), len(v)) for a, v in waits.items()}
+        everything = [w for v in waits.values() for w in v]
+        assert r.median_ack_days == round(statistics.median(everything), 1)

@@ -1,8 +1,14 @@
 """The supervisor dashboard: is anyone falling between agencies?
 
-Every figure is aggregated in SQL (GROUP BY, COUNT, window functions) over indexed columns;
-Python only folds the few resulting rows (one per agency or month) into display shape. The
-indexes these queries lean on are in models/indexes_review.py (migration 0003_review)."""
+Every figure is aggregated in SQL over indexed columns; Python only folds the few resulting rows
+(one per agency, block or month) into display shape. At 100,000 cases the figures are counted as
+index ranges (one per agency x month, per agency, per block) rather than grouped with a date
+function per row, and medians are read as ORDER BY Handoff.ack_days ... OFFSET n/2 over an index
+instead of a window over every acknowledged hand-off. What the figures cover is unchanged: the
+charts and the median of days to acknowledge are over hand-offs sent in the last `months` (12)
+calendar months up to today; the open, overdue, returned and override lists are over all time.
+The indexes are in models/indexes_review.py (migrations 0003_review, 0007_review_speed,
+0008_review_cover)."""
 
 from __future__ import annotations
 

