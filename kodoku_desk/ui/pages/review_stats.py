@@ -126,24 +126,46 @@ class StatisticsPage(ReviewPage):
         ctx.changes.changed.connect(self._changed_elsewhere)
 
     def _build_charts(self) -> None:
+        """The trend chart now; each breakdown chart when its tab is first opened."""
         from kodoku_desk.ui.pages import review_charts as charts
 
         self.trend_chart = charts.LineChart("月別推移")
         self.chart_tabs.addTab(self.trend_chart, "月別推移")
-        for key, title, horizontal in CHARTS:
-            self.breakdown_charts[key] = charts.BarChart(title, horizontal=horizontal)
-            self.chart_tabs.addTab(self.breakdown_charts[key], key)
+        for key, _title, _horizontal in CHARTS:
+            self.chart_tabs.addTab(QWidget(), key)
+        self.chart_tabs.currentChanged.connect(self._chart_tab_opened)
         self._draw_charts()
 
-    def _draw_charts(self) -> None:
-        view, self._figures = self._figures, None
-        if view is None:
+    def _chart_tab_opened(self, index: int) -> None:
+        key, title, horizontal = CHARTS[index - 1] if index > 0 else (None, "", False)
+        if key is None or key in self.breakdown_charts:
             return
-        r = view.report
+        from kodoku_desk.ui.pages import review_charts as charts
+
+        chart = self.breakdown_charts[key] = charts.BarChart(title, horizontal=horizontal)
+        placeholder = self.chart_tabs.widget(index)
+        self.chart_tabs.blockSignals(True)
+        self.chart_tabs.removeTab(index)
+        self.chart_tabs.insertTab(index, chart, key)
+        self.chart_tabs.setCurrentIndex(index)
+        self.chart_tabs.blockSignals(False)
+        placeholder.deleteLater()
+        if self._figures is not None:
+            chart.update_figures(self._pairs(self._figures.report)[key])
+
+    @staticmethod
+    def _pairs(r) -> dict[str, list]:
+        return {"分野": r.by_field, "ブロック": r.by_block, "年齢": r.by_age,
+                "発見経路": r.by_discovery}
+
+    def _draw_charts(self) -> None:
+        view = self._figures
+        if view is None or self.trend_chart is None:
+            return
         self.trend_chart.update_figures(view.months, view.trend)
-        for key, pairs in (("分野", r.by_field), ("ブロック", r.by_block), ("年齢", r.by_age),
-                           ("発見経路", r.by_discovery)):
-            self.breakdown_charts[key].update_figures(pairs)
+        for key, pairs in self._pairs(view.report).items():
+            if key in self.breakdown_charts:
+                self.breakdown_charts[key].update_figures(pairs)
 
     def _changed_elsewhere(self, kind: str) -> None:
         if kind in ("handoff", "case", "intake", "plan", "meeting"):
@@ -190,9 +212,8 @@ class StatisticsPage(ReviewPage):
         self.headline.fill(view.headline)
         for key, rows in view.breakdowns.items():
             self.breakdowns[key].fill(rows)
-        self._figures = view
-        if self.trend_chart is not None:
-            self._draw_charts()
+        self._figures = view  # kept for charts whose tab is opened later
+        self._draw_charts()
         scope = r.agency or "全体"
         if r.is_empty:
             self.say(f"{r.period_text()}（{scope}）には受付もつなぎもありません。期間を確認してください。",
