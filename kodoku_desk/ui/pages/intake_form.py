@@ -34,7 +34,8 @@ PART_PROPERTY = "sheet_part"
 PART_COLOURS = {"A": "#1f6f43", "B": "#1d4e89"}
 DATE_HINT = "例: R7.4.1 / 令和7年4月1日 / 2025-04-01"
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
-DEFER_STEP_S = 0.025  # widget building per event-loop turn when a SheetForm is deferred
+DEFER_STEP_S = 0.02  # widget building per event-loop turn when a SheetForm is deferred
+DEFER_PAUSE_MS = 15  # between two turns: layout, painting and the user go first
 
 
 def mark_part(widget: QWidget, part: str) -> None:
@@ -546,7 +547,7 @@ class SheetForm(QWidget):
             self._todo.append(lambda section=section: self._group(section, skip))
         self.is_ready = False
         if defer:
-            QTimer.singleShot(0, self, self._build_some)
+            QTimer.singleShot(DEFER_PAUSE_MS, self, self._build_some)
         else:
             while self._todo:
                 self._layout.addWidget(self._todo.pop(0)())
@@ -557,7 +558,7 @@ class SheetForm(QWidget):
         while self._todo and time.perf_counter() - started < DEFER_STEP_S:
             self._layout.addWidget(self._todo.pop(0)())
         if self._todo:
-            QTimer.singleShot(0, self, self._build_some)
+            QTimer.singleShot(DEFER_PAUSE_MS, self, self._build_some)
         else:
             self._finish()
             self.ready.emit()
