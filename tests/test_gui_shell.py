@@ -319,3 +319,26 @@ def test_lock_over_an_open_dialog_then_logout_and_sign_in_as_someone_else(qtbot,
         shell.runner.wait_idle()
         shell.shutdown()
         second.close()
+
+
+def test_window_keeps_what_it_holds_out_of_full_garbage_collections(qtbot, runner, org_ws):
+    """gc.freeze while the window lives (no 100 ms collections with the GIL held during
+    background work); its destruction at logout gives the objects back to the collector."""
+    import gc
+
+    from kodoku_desk.ui.main_window import MainWindow
+
+    gc.unfreeze()
+    dialog = sign_in_through_dialog(qtbot, runner, org_ws, "admin", ADMIN_PASSWORD)
+    window = MainWindow(AppContext(signed=dialog.signed, runner=runner), 60_000)
+    assert gc.get_freeze_count() > 0
+    frozen = gc.get_freeze_count()
+    window.show_page("cases")
+    assert gc.get_freeze_count() >= frozen  # a new page is frozen with the rest
+    wait_runner(qtbot, runner)
+    destroyed = []
+    window.destroyed.connect(lambda *_: destroyed.append(True))
+    window.deleteLater()
+    qtbot.waitUntil(lambda: bool(destroyed))
+    assert gc.get_freeze_count() == 0
+    dialog.signed.close()

@@ -4,6 +4,7 @@ show from their registry target so start-up stays fast and each domain owns its 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         if self.idle_from_setting:
             self.load_idle_setting()
+        self.destroyed.connect(lambda *_: gc.unfreeze())
+        gc.freeze()
 
     def _busy_changed(self, busy: bool) -> None:
         self.statusBar().showMessage("処理中…" if busy else "", 0)
@@ -170,6 +173,11 @@ class MainWindow(QMainWindow):
             page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages[key] = page
         self.stack.addWidget(page)
+        # What the window and its pages hold lives as long as the window: out of the garbage
+        # collector's full passes, which otherwise walk it all with the GIL held (100+ ms at
+        # city scale, in whichever thread starts one: an export in the background stalls the
+        # GUI thread). The window's destruction (logout) gives it back to the collector.
+        gc.freeze()
         return page
 
     def show_page(self, key: str) -> QWidget | None:
