@@ -61,3 +61,13 @@ def test_columns_are_measured_on_the_first_rows_only(qtbot):
     qtbot.addWidget(other)
     other.fill(rows)
     assert other.columnWidth(1) == tables.MAX_COLUMN_WIDTH
+
+
+def test_runner_keeps_the_gui_threads_waits_for_the_gil_short(qtbot):
+    import sys
+
+    from kodoku_desk.ui import ops
+
+    runner = ops.Runner()
+    assert sys.getswitchinterval() <= ops.GIL_SWITCH_INTERVAL_S
+    runner.wait_idle()
