@@ -188,9 +188,18 @@ class LogTable(QTableView):
     def fill(self, rows: Sequence[Sequence[Any]], case_ids: Sequence[int | None] = (),
              ids: Sequence[int | None] = (), total: int | None = None) -> None:
         """Show these rows (already in display order). Columns are measured on the first fill
-        that has rows, so the widths do not jump on every search."""
+        that has rows, so the widths do not jump on every search — and only once the table is
+        on screen (a table on a hidden tab is measured when its tab is opened)."""
         self.log_model.set_rows(rows, case_ids, ids, total)
-        if rows and not self._fitted:
+        if self.isVisible():
+            self._fit_once()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._fit_once()
+
+    def _fit_once(self) -> None:
+        if not self._fitted and self.log_model.received:
             fit_columns(self, skip=(self.stretch,))
             self._fitted = True
 
