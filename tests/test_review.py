@@ -7,6 +7,7 @@ independently from the hand-offs and events the test created."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import statistics
@@ -834,3 +835,26 @@ def test_review_speed_indexes_answer_from_the_index(signed):
         assert "COVERING INDEX ix_handoffs_overdue" in plan(
             "SELECT id FROM handoffs WHERE state = '送付' AND due_on < '2025-06-30' "
             "AND from_agency_id = 2 ORDER BY sent_at DESC, id DESC LIMIT 100")
+
+
+def test_logs_page_by_offset_without_gaps_or_repeats(signed):
+    """The review views ask page by page: pages put together equal the whole log, and the access
+    log (which grows as it is viewed) stays put below the first page's newest entry."""
+    org = make_org(signed)
+    _random_world(signed, org, seed=5, n_cases=25)
+    whole = review.handoff_log(signed, HandoffFilter(), today=TODAY, limit=10_000)
+    pages = [review.handoff_log(signed, HandoffFilter(), today=TODAY, limit=7, offset=o)
+             for o in range(0, whole.total, 7)]
+    assert [r.id for p in pages for r in p.rows] == [r.id for r in whole.rows]
+    assert all(p.total == whole.total for p in pages)
+
+    first, total = review.access_log(signed, AccessFilter(), limit=5)
+    assert total > 10
+    pinned = AccessFilter(upto_id=first[0].id)
+    second, _ = review.access_log(signed, pinned, limit=5, offset=5)  # viewing logged new rows
+    everything, _ = review.access_log(signed, pinned, limit=10_000)
+    assert [r.id for r in first + second] == [r.id for r in everything[:10]]
+    with signed.store.read() as s:
+        details = [e.detail for e in s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "view_access_log").order_by(AuditEntry.id))]
+    assert [json.loads(d)["offset"] for d in details[-3:]] == [0, 5, 0]

@@ -377,7 +377,7 @@ def count_handoffs(session: Session, flt: HandoffFilter, today: date | None = No
 
 
 def query_handoffs(session: Session, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
-                   today: date | None = None) -> HandoffLog:
+                   offset: int = 0, today: date | None = None) -> HandoffLog:
     """The log itself, newest first, cut at `limit` (no access check: callers check first).
     The page's ids are found first from the index alone (at most `limit` of them sorted), and
     only those rows are read with their case: a filter matching 70,000 hand-offs reads 1,000."""
@@ -386,7 +386,7 @@ def query_handoffs(session: Session, flt: HandoffFilter, *, limit: int = DEFAULT
     conds = _conditions(session, flt, today)
     total = int(session.scalar(select(func.count()).select_from(Handoff)
                                .where(and_(true(), *conds))) or 0)
-    page_ids = _ordered(select(Handoff.id).where(and_(true(), *conds))).limit(limit)
+    page_ids = _ordered(select(Handoff.id).where(and_(true(), *conds))).limit(limit).offset(offset)
     fetched = session.execute(_ordered(
         select(*_LOG_COLUMNS, Case.case_no, Case.block_id).join(Case, Case.id == Handoff.case_id)
         .where(Handoff.id.in_(page_ids.correlate(None))))).all()
@@ -408,12 +408,14 @@ def iter_handoffs(session: Session, flt: HandoffFilter, today: date | None = Non
 
 
 def handoff_log(signed: Signed, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
-                today: date | None = None) -> HandoffLog:
+                offset: int = 0, today: date | None = None) -> HandoffLog:
+    """A page of the log: `limit` rows after the first `offset` (the view asks page by page)."""
     require_supervisor(signed, "つなぎ履歴の閲覧")
     validate_filter(flt)
     with signed.store.read() as s:
-        log = query_handoffs(s, flt, limit=limit, today=today)
-    _log(signed, "view_handoff_log", detail={"filter": log.filter_text, "rows": len(log.rows)})
+        log = query_handoffs(s, flt, limit=limit, offset=offset, today=today)
+    _log(signed, "view_handoff_log", detail={"filter": log.filter_text, "rows": len(log.rows),
+                                              "offset": offset})
     return log
 
 
@@ -547,8 +549,8 @@ def section_label(key: str) -> str:
     return _section_labels().get(key, key)
 
 
-def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT
-                      ) -> tuple[list[DisclosureRow], int]:
+def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT,
+                      offset: int = 0) -> tuple[list[DisclosureRow], int]:
     check_period(flt.date_from, flt.date_to)
     if flt.basis and flt.basis not in BASES:
         raise UserError(f"根拠「{flt.basis}」はありません。選べるのは {'・'.join(BASES)} です。",
@@ -572,7 +574,7 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
             .where(and_(true(), *conds)))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     agencies, staff = agency_names(session), staff_names(session)
-    q = base.order_by(Disclosure.at.desc(), Disclosure.id.desc()).limit(limit)
+    q = base.order_by(Disclosure.at.desc(), Disclosure.id.desc()).limit(limit).offset(offset)
     rows = [DisclosureRow(
         id=d.id, at=d.at, case_id=d.case_id, case_no=case_no, actor=staff.get(d.actor_id, ""),
         from_agency=agencies.get(d.from_agency_id, ""), to_agency=agencies.get(d.to_agency_id, ""),
@@ -584,13 +586,13 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
     return rows, int(total or 0)
 
 
-def disclosure_log(signed: Signed, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT
-                   ) -> tuple[list[DisclosureRow], int]:
+def disclosure_log(signed: Signed, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT,
+                   offset: int = 0) -> tuple[list[DisclosureRow], int]:
     require_supervisor(signed, "提供記録の閲覧")
     check_period(flt.date_from, flt.date_to)
     with signed.store.read() as s:
-        rows, total = query_disclosures(s, flt, limit=limit)
-    _log(signed, "view_disclosures", detail={"rows": len(rows)})
+        rows, total = query_disclosures(s, flt, limit=limit, offset=offset)
+    _log(signed, "view_disclosures", detail={"rows": len(rows), "offset": offset})
     return rows, total
 
 
@@ -620,6 +622,7 @@ class AccessFilter:
     target_type: str | None = None
     target_id: str | None = None
     case_no: str | None = None  # entries about this case (views, prints, exports …)
+    upto_id: int | None = None  # entries up to this one (a paging view keeps its first page's)
 
 
 @dataclass(frozen=True)
@@ -635,10 +638,12 @@ class AccessRow:
     detail: str
 
 
-def query_access(session: Session, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT
-                 ) -> tuple[list[AccessRow], int]:
+def query_access(session: Session, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT,
+                 offset: int = 0) -> tuple[list[AccessRow], int]:
     check_period(flt.date_from, flt.date_to)
     conds = []
+    if flt.upto_id:
+        conds.append(AuditEntry.id <= flt.upto_id)
     if flt.date_from:
         conds.append(AuditEntry.at >= day_start(flt.date_from))
     if flt.date_to:
@@ -659,20 +664,23 @@ def query_access(session: Session, flt: AccessFilter, *, limit: int = DEFAULT_LI
     base = select(AuditEntry).where(and_(true(), *conds))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     names = dict(session.execute(select(Staff.login, Staff.display_name)).all())
-    q = base.order_by(AuditEntry.id.desc()).limit(limit)
+    q = base.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     rows = [AccessRow(e.id, e.at, e.actor, names.get(e.actor, ""), e.action,
                       action_label(e.action), e.target_type, e.target_id, e.detail)
             for e in session.scalars(q)]
     return rows, int(total or 0)
 
 
-def access_log(signed: Signed, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT
-               ) -> tuple[list[AccessRow], int]:
+def access_log(signed: Signed, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT,
+               offset: int = 0) -> tuple[list[AccessRow], int]:
+    """A page of the access log, newest first. Viewing it is itself logged, so a view that pages
+    on sets `flt.upto_id` to the newest entry of its first page: the offsets then stay put."""
     require_supervisor(signed, "閲覧・出力履歴の閲覧")
     check_period(flt.date_from, flt.date_to)
     with signed.store.read() as s:
-        rows, total = query_access(s, flt, limit=limit)
-    _log(signed, "view_access_log", detail={"rows": len(rows), "actor": flt.actor or ""})
+        rows, total = query_access(s, flt, limit=limit, offset=offset)
+    _log(signed, "view_access_log", detail={"rows": len(rows), "actor": flt.actor or "",
+                                             "offset": offset})
     return rows, total
 
 

@@ -70,9 +70,24 @@ class AccessLogPage(LogPage):
         return flt
 
     def search(self) -> None:
+        from dataclasses import replace
+
         from kodoku_desk.services import review
 
-        self.search_with(review.access_log, access_cells)
+        flt = self.checked(self.current_filter)
+        if flt is None:
+            return
+        signed, newest = self.ctx.signed, {}
+
+        def query(offset: int, limit: int):
+            # Viewing the log adds entries to it: later pages stay below the first page's newest.
+            page_filter = replace(flt, upto_id=newest.get("id")) if offset else flt
+            rows, total = review.access_log(signed, page_filter, limit=limit, offset=offset)
+            if not offset and rows:
+                newest["id"] = rows[0].id
+            return rows, total, None
+
+        self.load_log(query, access_cells)
 
     def log_loaded(self, rows, total, meta) -> None:
         if self._broken_id:

@@ -178,10 +178,9 @@ Cells = tuple[list[Sequence[Any]], list[int | None], list[int | None]]  # texts,
 
 
 class LogPage(ReviewPage):
-    """A filtered log in a LogTable: the newest PAGE_ROWS rows first, the next page when the
-    user scrolls to the end (the query runs again with a larger limit; the rows already shown
-    are skipped). `query(limit)` returns (rows, total, meta) and `cells(rows)` the display
-    texts with each row's case id and record id; both run in the background."""
+    """A filtered log in a LogTable: the newest PAGE_ROWS rows first, the next PAGE_ROWS when the
+    user scrolls to the end. `query(offset, limit)` returns (rows, total, meta) and `cells(rows)`
+    the display texts with each row's case id and record id; both run in the background."""
 
     log_table: LogTable
 
@@ -204,12 +203,12 @@ class LogPage(ReviewPage):
     def search(self) -> None:
         raise NotImplementedError
 
-    def load_log(self, query: Callable[[int], tuple[list, int, Any]],
+    def load_log(self, query: Callable[[int, int], tuple[list, int, Any]],
                  cells: Callable[[list], Cells]) -> None:
         table = self.log_table
 
         def first():
-            rows, total, meta = query(PAGE_ROWS)
+            rows, total, meta = query(0, PAGE_ROWS)
             return rows, total, meta, cells(rows)
 
         def done(result) -> None:
@@ -225,8 +224,8 @@ class LogPage(ReviewPage):
         model = self.log_table.log_model
 
         def work():
-            rows, _total, _meta = query(received + PAGE_ROWS)
-            return cells(rows[received:])
+            rows, _total, _meta = query(received, PAGE_ROWS)
+            return cells(rows)
 
         def done(result) -> None:
             model.append(*result)
@@ -242,14 +241,14 @@ class LogPage(ReviewPage):
 
     def search_with(self, log: Callable[..., tuple[list, int]], cells: Callable[[list], Cells]
                     ) -> None:
-        """Load log(signed, filter, limit=…) → (rows, total) for the page's current filter."""
+        """Load log(signed, filter, limit=…, offset=…) → (rows, total) for the page's filter."""
         flt = self.checked(self.current_filter)
         if flt is None:
             return
         signed = self.ctx.signed
 
-        def query(limit: int):
-            rows, total = log(signed, flt, limit=limit)
+        def query(offset: int, limit: int):
+            rows, total = log(signed, flt, limit=limit, offset=offset)
             return rows, total, None
 
         self.load_log(query, cells)

@@ -129,8 +129,8 @@ class HandoffLogPage(LogPage):
         if flt is None:
             return
 
-        def query(limit: int):
-            log = review.handoff_log(signed, flt, limit=limit)
+        def query(offset: int, limit: int):
+            log = review.handoff_log(signed, flt, limit=limit, offset=offset)
             return log.rows, log.total, log
 
         self.say("検索しています…")
