@@ -293,3 +293,11 @@ def test_statistics_are_computed_in_the_background_once_per_change(qtbot, ctx, w
     page.run_button.click()  # the user asks: always computed
     wait_runner(qtbot, ctx.runner)
     assert len(calls) == 3
+
+
+def test_month_labels_are_short_with_the_year_where_it_changes():
+    from kodoku_desk.ui.pages.review_common import month_labels
+
+    assert month_labels(["2025-11", "2025-12", "2026-01", "2026-02"]) == \
+        ["11月<br>R7", "12月", "1月<br>R8", "2月"]
+    assert month_labels(["2018-12", "2019-01", "2020-01"]) == ["12月<br>H30", "1月<br>H31", "1月<br>R2"]

@@ -41,6 +41,15 @@ def _chart(title: str) -> QChart:
     return chart
 
 
+def _category_axis() -> QBarCategoryAxis:
+    """Category labels a size smaller than the app font, so names and months are not elided."""
+    axis = QBarCategoryAxis()
+    font = QFont(axis.labelsFont())
+    font.setPointSizeF(8.5)
+    axis.setLabelsFont(font)
+    return axis
+
+
 def _set_top(axis: QValueAxis, top: float) -> None:
     axis.setRange(0, max(top * 1.15, 1))
     axis.applyNiceNumbers()
@@ -110,7 +119,7 @@ class BarChart(ChartView):
         series.setLabelsFormat("@value")
         series.setLabelsPrecision(3 if decimals else 6)
         chart.addSeries(series)
-        self.names = QBarCategoryAxis()
+        self.names = _category_axis()
         self.values = QValueAxis()
         self.values.setLabelFormat("%.1f" if decimals else "%d")
         chart.addAxis(self.names, _LEFT if horizontal else _BOTTOM)
@@ -137,7 +146,7 @@ class StackedBarChart(ChartView):
         chart = self.chart()
         self.bars = QStackedBarSeries()
         chart.addSeries(self.bars)
-        self.x, self.y = QBarCategoryAxis(), QValueAxis()
+        self.x, self.y = _category_axis(), QValueAxis()
         self.y.setLabelFormat("%d")
         chart.addAxis(self.x, _BOTTOM)
         chart.addAxis(self.y, _LEFT)
@@ -168,7 +177,7 @@ class LineChart(ChartView):
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(title, parent)
         chart = self.chart()
-        self.x, self.y = QBarCategoryAxis(), QValueAxis()
+        self.x, self.y = _category_axis(), QValueAxis()
         self.y.setLabelFormat("%d")
         chart.addAxis(self.x, _BOTTOM)
         chart.addAxis(self.y, _LEFT)

@@ -265,6 +265,18 @@ class LogPage(ReviewPage):
         self.say(f"{model.total:,} 件{shown_text(model.received, model.total)}")
 
 
+def month_labels(keys: Sequence[str]) -> list[str]:
+    """'2025-12', '2026-01' … → '12月', '1月' …, with the 和暦 year (R7, R8) under the month where
+    a chart's months begin or a new year starts (QtCharts labels take <br>): twelve fit under a
+    chart."""
+    labels = []
+    for i, key in enumerate(keys):
+        year, month = int(key[:4]), int(key[5:7])
+        era = f"R{year - 2018}" if (year, month) >= (2019, 5) else f"H{year - 1988}"  # 令和 from 5/2019
+        labels.append(f"{month}月<br>{era}" if i == 0 or month == 1 else f"{month}月")
+    return labels
+
+
 def combo(items: Sequence[tuple[Any, str]], all_label: str = ALL) -> QComboBox:
     box = QComboBox()
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, wareki
+from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, month_labels, wareki
 from kodoku_desk.ui.tables import LogTable
 
 
@@ -75,7 +75,7 @@ def board_view(board) -> BoardView:
     }
     return BoardView(board, {"waiting": waiting, "overdue": board.overdue_total,
                              "overrides": board.overrides_total, "plans": len(board.plans)},
-                     tables, [m[2:].replace("-", "/") for m in board.months])
+                     tables, month_labels(board.months))
 
 
 class DashboardPage(ReviewPage):

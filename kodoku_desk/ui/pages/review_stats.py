@@ -25,6 +25,7 @@ from kodoku_desk.ui.pages.review_common import (
     buttons,
     combo,
     labelled,
+    month_labels,
     refill,
 )
 from kodoku_desk.ui.tables import LogTable
@@ -64,7 +65,7 @@ def report_view(r) -> ReportView:
         ("年齢", r.by_age), ("困りごと", r.by_worry))}
     breakdowns["受理日数"] = [[m.agency, f"{m.median_days:.1f}", f"{m.acknowledged:,}"]
                           for m in r.median_by_agency]
-    months = [m.month[2:].replace("-", "/") for m in r.monthly]
+    months = month_labels([m.month for m in r.monthly])
     trend = {"新規ケース": [m.cases for m in r.monthly], "つなぎ送付": [m.sent for m in r.monthly],
              "受理": [m.acknowledged for m in r.monthly], "返送": [m.returned for m in r.monthly]}
     return ReportView(r, headline, breakdowns, months, trend)
