@@ -18,39 +18,9 @@ from kodoku_desk.bench.workspaces import LOGIN, BenchWorkspaces
 START_TIMEOUT_S = 60
 LAG_TIMEOUT_S = 600
 
-# Runs the real entry point (ui.app.run_app) and reports when its first top-level window is
-# exposed: QApplication.exec and QDialog.exec are wrapped to start a 1 ms poll, so whichever
-# the shell uses (a modal login dialog or show() + exec()) is caught without changing the app.
-STARTUP_CHILD = r"""
-import os, sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog
-
-def poll():
-    app = QApplication.instance()
-    for w in app.topLevelWidgets():
-        handle = w.windowHandle()
-        if w.isVisible() and handle is not None and handle.isExposed():
-            sys.stdout.write("SHOWN " + type(w).__name__ + "\n")
-            sys.stdout.flush()
-            os._exit(0)
-
-def wrap(cls):
-    original = cls.exec
-    def exec_(self, *args):
-        timer = QTimer()
-        timer.timeout.connect(poll)
-        timer.start(1)
-        wrap.timers.append(timer)
-        return original(self, *args)
-    cls.exec = exec_
-wrap.timers = []
-wrap(QApplication)
-wrap(QDialog)
-from kodoku_desk.ui.app import run_app
-run_app()
-sys.stdout.write("EXITED\n")
-"""
+# The start-up child is kodoku_desk/ui/startprobe.py (Qt stays inside ui/): it runs the real
+# entry point and prints "SHOWN <class>" when the first top-level window is exposed.
+STARTUP_MODULE = "kodoku_desk.ui.startprobe"
 
 
 def _child_env(home: Path) -> dict:
@@ -95,7 +65,7 @@ def startup_row(repeat: int):
         env = _child_env(Path(home))
         for _ in range(repeat + 1):  # the first run warms the OS file cache; not counted
             start = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD], stdout=subprocess.PIPE,
+            proc = subprocess.Popen([sys.executable, "-m", STARTUP_MODULE], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=env, text=True)
             try:
                 ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
