@@ -41,7 +41,7 @@ from kodoku_desk.services.template import (
     validate_answers,
     validate_worries,
 )
-from kodoku_desk.services.text import case_search_text, like_escape, phone_key, search_key
+from kodoku_desk.services.text import case_search_text, phone_key, search_key
 from kodoku_desk.store import search_index
 
 MEMBER_FLAGS = ("要介護", "障がい", "18歳未満", "就労", "ひきこもり")
@@ -215,7 +215,7 @@ def _people_matching(term: str, columns: tuple[str, ...]):
     if columns == ("name_key", "kana_key"):  # 山田, 林: the two-character windows
         return search_index.people_ids_short(term)
     # One or two digits of a phone number: a LIKE over the narrow phone_key index.
-    return select(Person.id).where(Person.phone_key.like(f"%{like_escape(term)}%", escape="\\"))
+    return select(Person.id).where(Person.phone_key.contains(term, autoescape=True))
 
 
 def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[PersonMatch]:

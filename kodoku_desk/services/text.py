@@ -68,7 +68,3 @@ def case_notes_text(sheets) -> str:
     text = search_key("|".join(dict.fromkeys(parts)))
     return text + "|" if text else ""
 
-
-def like_escape(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern with ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

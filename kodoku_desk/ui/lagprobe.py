@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from kodoku_desk.ui.fonts import install_fonts
 from kodoku_desk.ui.ops import Runner
@@ -222,7 +222,7 @@ class _Shell:
     def _opener(self, key: str):
         def open_page():
             page = self.window.show_page(key)
-            if page is None or type(page).__name__ == "QLabel":  # the window's "could not open"
+            if page is None or isinstance(page, QLabel):  # the window's "could not open"
                 self.broken.append(f"{key}: {page.text() if page is not None else '表示できません'}")
             else:
                 self.built.append(key)
