@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.models import Agency, Staff
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
-from kodoku_desk.services.context import Actor
 from kodoku_desk.services.handoffs import SendInput
 from kodoku_desk.services.intake import IntakeInput, MemberInput, PersonInput
 

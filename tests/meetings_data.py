@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from kodoku_desk.domain.text import case_search_text, phone_key, search_key
 from kodoku_desk.models import (
     Agency,
     Case,
@@ -20,7 +21,6 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, SENT
-from kodoku_desk.services.text import case_search_text, phone_key, search_key
 
 
 @dataclass

@@ -73,7 +73,7 @@ def test_table_output_names_not_built_rows():
         Row("inbox_counts", "受信箱の件数", "≤ 50 ms", cipher=Timing([2.0, 3.0]),
             plain=Timing([2.0, 2.5]), target_value=50),
         Row("case_open", "ケースを開く（画面のデータ）", "≤ 150 ms", status=NOT_BUILT,
-            note="kodoku_desk.services.caseview.case_view がまだありません"),
+            note="kodoku_desk.queries.caseview.case_view がまだありません"),
     ]
     text = output.to_table(report)
     assert "未実装" in text and "caseview" in text and "受信箱の件数" in text

@@ -11,8 +11,8 @@ from sqlalchemy import event, select
 
 from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import AuditEntry
+from kodoku_desk.queries.caseview import case_view, load_case_view
 from kodoku_desk.services import consent, handoffs
-from kodoku_desk.services.caseview import case_view, load_case_view
 
 # The shared fixtures (an organisation, two saved intakes).
 org_template = cases_data.org_template

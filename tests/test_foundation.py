@@ -168,7 +168,7 @@ def test_check_cli_healthy_and_wrong_password(signed, ws_dir):
 
 
 def test_intake_worker_sees_only_own_agency(signed):
-    from kodoku_desk.services import cases as case_service
+    from kodoku_desk.services import access as case_service
 
     a = admin.save_agency(signed, "A地域包括支援センター", ["高齢"])
     b = admin.save_agency(signed, "B障がい相談支援", ["障がい"])

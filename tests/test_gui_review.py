@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select, text
 
 from kodoku_desk.models import AuditEntry, Disclosure, OverrideReview
-from kodoku_desk.services import stats
+from kodoku_desk.queries import stats
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.ops import Runner
 from kodoku_desk.ui.pages.review_access import AccessLogPage

@@ -228,7 +228,7 @@ def test_send_records_disclosure_and_due_date(sender, saved):
     assert rows[0].sections == ["basic", "worries", "household"]
     assert all(r.basis == "本人同意" and r.channel == "handoff" for r in rows)
     assert [r.handoff_id for r in rows] == [h.id for h in hs]
-    from kodoku_desk.services.dates import add_business_days
+    from kodoku_desk.domain.dates import add_business_days
     assert hs[0].due_on == add_business_days(hs[0].sent_at.date(), 3)
     assert not any(h.consent_override for h in hs)
 
@@ -325,7 +325,7 @@ def test_overdue_after_three_business_days(sender, saved):
 
 
 def test_due_date_skips_weekend_and_holidays(sender):
-    from kodoku_desk.services.dates import add_business_days
+    from kodoku_desk.domain.dates import add_business_days
     # Friday 2025-05-02 → Mon 5/5 and Tue 5/6 are holidays (こどもの日, 振替休日).
     assert add_business_days(date(2025, 5, 2), 3) == date(2025, 5, 9)
     assert datetime(2025, 5, 2).weekday() == 4

@@ -12,6 +12,8 @@ import pytest
 from intake_data import agency_id, as_staff_of, copy_workspace, household_8050
 from sqlalchemy import func, select
 
+from kodoku_desk.domain.dates import parse_date
+from kodoku_desk.domain.template import load_template, validate_answers
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import (
     Attachment,
@@ -28,11 +30,9 @@ from kodoku_desk.models import (
 from kodoku_desk.services import attachments, intake
 from kodoku_desk.services.attachments import AttachmentInput
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.dates import parse_date
 from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
 from kodoku_desk.services.handoffs import SendInput
 from kodoku_desk.services.intake import MemberInput, PersonInput, RoutingChoice
-from kodoku_desk.services.template import load_template, validate_answers
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 PDF = b"%PDF-1.4\n%...\n"

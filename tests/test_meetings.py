@@ -224,10 +224,10 @@ def test_second_decision_and_decision_on_running_plan_keep_the_lifecycle(world):
 
 
 def test_session_editing_and_access(world):
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.errors import AccessDenied
     from kodoku_desk.models import Staff
     from kodoku_desk.services.auth import Signed
-    from kodoku_desk.services.context import Actor
 
     signed = world.signed
     meetings.update_session(signed, world.session_id, "6月 合同会議（変更）", "R7.6.11",

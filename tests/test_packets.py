@@ -19,10 +19,10 @@ from meetings_data import (
 from office import docx_to_pdf
 from sqlalchemy import func, select
 
+from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import AuditEntry, Disclosure
 from kodoku_desk.services import meeting_packets, meetings
-from kodoku_desk.services.dates import to_wareki
 
 
 @pytest.fixture
@@ -325,8 +325,8 @@ def _assert_no_disclosures(signed) -> None:
 
 
 def test_blank_part_a_has_every_part_a_field_and_embedded_fonts(out_dir):
+    from kodoku_desk.domain.template import load_template
     from kodoku_desk.services.sheet_print import print_blank_part_a
-    from kodoku_desk.services.template import load_template
 
     out = out_dir / "blank.pdf"
     print_blank_part_a(out)
@@ -344,9 +344,9 @@ def test_blank_part_a_has_every_part_a_field_and_embedded_fonts(out_dir):
 
 def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sections(world,
                                                                                      out_dir):
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.models import Handoff, Sheet, Staff
     from kodoku_desk.services.auth import Signed
-    from kodoku_desk.services.context import Actor
     from kodoku_desk.services.sheet_print import print_sheet
 
     signed = world.signed

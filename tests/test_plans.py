@@ -8,11 +8,11 @@ import pytest
 from meetings_data import YAMADA, make_case, setup_org
 from sqlalchemy import func, select
 
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import AuditEntry, Plan, PlanEvent, PlanVersion
 from kodoku_desk.services import plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from kodoku_desk.domain import dates
 from kodoku_desk.errors import AccessDenied, UserError, WorkspaceError
 from kodoku_desk.models import (
     Agency,
@@ -37,7 +38,9 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_VITAL
-from kodoku_desk.services import admin, auth, dates, review, review_dashboard, stats
+from kodoku_desk.queries import dashboard as review_dashboard
+from kodoku_desk.queries import stats
+from kodoku_desk.services import admin, auth, review
 from kodoku_desk.services.review import AccessFilter, DisclosureFilter, HandoffFilter
 
 PW = "review-password-1"
@@ -578,8 +581,8 @@ def test_fast_business_day_count_agrees_with_the_dates_module(start, end):
 def test_figures_from_hand_offs_sent_and_answered_through_the_handoff_service(signed):
     """The same figures when the data comes from services.handoffs (send with the consent gate,
     return with a reason and an alternative), not from rows written by this test."""
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.services import handoffs
-    from kodoku_desk.services.context import Actor
 
     org = make_org(signed)
     admin.create_staff(signed, "shogai", "障がい 次郎", "障がい福祉課", ["intake"], PW)
@@ -611,7 +614,7 @@ def test_figures_from_hand_offs_sent_and_answered_through_the_handoff_service(si
 
 
 def test_access_log_by_case_number_answers_who_saw_this_case(signed):
-    from kodoku_desk.services.cases import get_case_for
+    from kodoku_desk.services.access import get_case_for
 
     org = make_org(signed)
     with signed.store.write() as s:
@@ -700,8 +703,8 @@ def test_pdf_prints_a_missing_glyph_as_geta_not_blank(signed, tmp_path):
 def test_ack_days_kept_in_step_through_the_handoff_service(signed):
     """Handoff.ack_days (days from sending to acknowledgement, for the medians) is written with
     acknowledged_at by services.handoffs, and stays unset for hand-offs never acknowledged."""
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.services import handoffs
-    from kodoku_desk.services.context import Actor
 
     org = make_org(signed)
     admin.create_staff(signed, "shogai", "障がい 次郎", "障がい福祉課", ["intake"], PW)

@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from kodoku_desk.errors import UserError
-from kodoku_desk.services.demo import BLOCKS, _agency_rows
-from kodoku_desk.services.routing import (
+from kodoku_desk.domain.routing import (
     AgencyRef,
     load_rules,
     routing_input,
     suggest,
 )
+from kodoku_desk.errors import UserError
+from kodoku_desk.services.demo import BLOCKS, _agency_rows
 
 ON = date(2025, 4, 1)
 

@@ -13,9 +13,9 @@ from intake_data import agency_id
 
 from kodoku_desk.cli import main
 from kodoku_desk.errors import UserError
+from kodoku_desk.queries.search import search_cases
 from kodoku_desk.services import handoffs
 from kodoku_desk.services.demo import DEMO_PASSWORD
-from kodoku_desk.services.search import search_cases
 
 # The shared fixtures (an organisation, two saved intakes).
 org_template = cases_data.org_template
@@ -63,9 +63,9 @@ def test_scope_intake_worker_sees_own_and_handed_cases_only(world):
 def test_coordinator_sees_every_case(world, tmp_path):
     from sqlalchemy import select
 
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.models import Staff
     from kodoku_desk.services.auth import Signed
-    from kodoku_desk.services.context import Actor
 
     with world.north.store.read() as s:
         staff = s.scalar(select(Staff).where(Staff.login == "coord"))
@@ -122,7 +122,7 @@ def test_paging_and_total(world):
 
 
 def test_urgent_path_filter(world):
-    from kodoku_desk.services.search import URGENT_PATH
+    from kodoku_desk.queries.search import URGENT_PATH
 
     assert search_cases(world.north, urgency=URGENT_PATH).total == 0
 
@@ -193,9 +193,9 @@ def test_phone_in_any_form_and_its_last_four_digits(world, query):
 def _coordinator(world):
     from sqlalchemy import select
 
+    from kodoku_desk.domain.actor import Actor
     from kodoku_desk.models import Staff
     from kodoku_desk.services.auth import Signed
-    from kodoku_desk.services.context import Actor
 
     with world.north.store.read() as s:
         staff = s.scalar(select(Staff).where(Staff.login == "coord"))
@@ -286,9 +286,9 @@ def test_migration_fills_the_index_for_existing_rows(world):
 def test_generated_workspace_is_indexed(tmp_path):
     from sqlalchemy import select, text
 
+    from kodoku_desk.domain.text import search_key
     from kodoku_desk.models import Case, Person, Sheet
     from kodoku_desk.services.demo import create_demo
-    from kodoku_desk.services.text import search_key
 
     signed, _ = create_demo(tmp_path / "ws", cases=40, seed=3)
     try:
@@ -318,7 +318,7 @@ def test_two_character_words_of_the_sheet(world, query):
 @pytest.mark.parametrize("few, many", [(0, 2000), (0, 0)])
 @pytest.mark.parametrize("query", ["", "福山", "ふくやまとめ", "0001", "介護", "収入・生活費", "め"])
 def test_broad_query_plans_give_the_same_page(world, monkeypatch, query, few, many):
-    from kodoku_desk.services import search
+    from kodoku_desk.queries import search
 
     coord = _coordinator(world)
     expected = [(r.case_no, r.opened_at) for r in search_cases(coord, query).rows]

@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kodoku_desk.domain import dates
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import AuditEntry
-from kodoku_desk.services import dates, stats
+from kodoku_desk.queries import stats
 from tests.test_foundation import cli
 from tests.test_review import PW, TODAY, add_case, add_handoff, make_org, sign
 

@@ -8,6 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from kodoku_desk.domain.template import load_template, validate_answers
+from kodoku_desk.domain.text import case_search_text
 from kodoku_desk.models import (
     AgendaItem,
     AuditEntry,
@@ -36,8 +38,6 @@ from kodoku_desk.models.handoffs import (
 )
 from kodoku_desk.services import audit, meetings, synthetic
 from kodoku_desk.services.handoffs import derived_state
-from kodoku_desk.services.template import load_template, validate_answers
-from kodoku_desk.services.text import case_search_text
 
 REFERENCE = date(2026, 11, 20)
 

@@ -51,7 +51,7 @@ def _family(text: str) -> str:
 
 # --- case search (services/search.py, the "cases" helper) -------------------------------------
 
-SEARCH = ("kodoku_desk.services.search", "search_cases")
+SEARCH = ("kodoku_desk.queries.search", "search_cases")
 
 
 def _case_search(kind: str) -> Prepare:
@@ -80,7 +80,7 @@ def _people_search(kind: str) -> Prepare:
 
 # --- the rest ----------------------------------------------------------------------------------
 
-CASEVIEW = ("kodoku_desk.services.caseview", "load_case_view")
+CASEVIEW = ("kodoku_desk.queries.caseview", "load_case_view")
 
 
 def _open_case(signed, samples, i, scratch):
@@ -100,7 +100,7 @@ def _inbox(signed, samples, i, scratch):
 
 
 def _dashboard(signed, samples, i, scratch):
-    from kodoku_desk.services.review_dashboard import dashboard
+    from kodoku_desk.queries.dashboard import dashboard
 
     return lambda: dashboard(signed)
 
@@ -120,14 +120,14 @@ def _year() -> tuple[date, date]:
 
 
 def _report(signed, samples, i, scratch):
-    from kodoku_desk.services.stats import report
+    from kodoku_desk.queries.stats import report
 
     start, end = _year()
     return lambda: report(signed, start, end, allow_empty=True)
 
 
 def _report_pdf(signed, samples, i, scratch):
-    from kodoku_desk.services.stats import export_report
+    from kodoku_desk.queries.stats import export_report
 
     start, end = _year()
     return lambda: export_report(signed, start, end, "pdf", scratch / f"report-{i}.pdf")

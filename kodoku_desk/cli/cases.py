@@ -42,9 +42,9 @@ def register(sub) -> None:
 
 
 def cmd_case_list(args) -> int:
+    from kodoku_desk.domain.dates import to_wareki
+    from kodoku_desk.queries.search import search_in
     from kodoku_desk.services import audit
-    from kodoku_desk.services.dates import to_wareki
-    from kodoku_desk.services.search import search_in
 
     signed = open_signed(args)
     try:
@@ -72,11 +72,11 @@ def cmd_handoff_list(args) -> int:
 
 
 def _handoff_rows(signed, agency_name: str | None, overdue: bool) -> list[dict]:
+    from kodoku_desk.domain.dates import to_wareki
     from kodoku_desk.errors import UserError
+    from kodoku_desk.queries.search import agency_by_name
     from kodoku_desk.services import audit
-    from kodoku_desk.services.dates import to_wareki
     from kodoku_desk.services.handoffs import inbox
-    from kodoku_desk.services.search import agency_by_name
 
     actor = signed.actor
     with signed.store.write() as s:

@@ -53,8 +53,8 @@ def register(sub) -> None:
 
 
 def cmd_meeting_list(args) -> int:
+    from kodoku_desk.domain.dates import parse_date
     from kodoku_desk.services import meetings
-    from kodoku_desk.services.dates import parse_date
 
     since = parse_date(args.since, field="since") if args.since else None
     signed = open_signed(args)

@@ -46,7 +46,7 @@ def register(sub) -> None:
 
 
 def _dates(args):
-    from kodoku_desk.services.dates import parse_date
+    from kodoku_desk.domain.dates import parse_date
     from kodoku_desk.services.review import check_period
 
     date_from = parse_date(args.date_from, field="from")
@@ -56,7 +56,7 @@ def _dates(args):
 
 
 def cmd_report(args) -> int:
-    from kodoku_desk.services import stats
+    from kodoku_desk.queries import stats
 
     date_from, date_to = _dates(args)  # a bad date is a sentence before any password prompt
     signed = open_signed(args)

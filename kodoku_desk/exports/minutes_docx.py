@@ -3,9 +3,9 @@ decisions recorded for each case (決定事項, 役割分担の変更, 次回見
 
 from __future__ import annotations
 
+from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.exports.docx_common import DocBuilder
 from kodoku_desk.exports.pdf_common import ProgressFn, no_progress
-from kodoku_desk.services.dates import to_wareki
 from kodoku_desk.services.meetings import DecisionRow, SessionView
 
 RED = "B00020"

@@ -5,11 +5,11 @@ instead of repeating the whole packet per copy; each part states which copies re
 
 from __future__ import annotations
 
+from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.exports.docx_common import DocBuilder
 from kodoku_desk.exports.packet_model import CasePacket, Packet, PartPacket, PlanBlock
 from kodoku_desk.exports.packet_pdf import meeting_when, person_age, person_birth
 from kodoku_desk.exports.pdf_common import ProgressFn, no_progress
-from kodoku_desk.services.dates import to_wareki
 
 RED = "B00020"
 

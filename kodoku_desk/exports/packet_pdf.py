@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Spacer
 
+from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.exports.packet_model import (
     CasePacket,
     MemberCopy,
@@ -26,7 +27,6 @@ from kodoku_desk.exports.pdf_common import (
     new_canvas,
     no_progress,
 )
-from kodoku_desk.services.dates import to_wareki
 
 
 def meeting_when(packet: Packet) -> str:

@@ -15,9 +15,9 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date
 
+from kodoku_desk.domain.dates import to_wareki
+from kodoku_desk.domain.text import kata_to_hira
 from kodoku_desk.exports.packet_model import CasePacket, Packet, PersonInfo, PlanBlock
-from kodoku_desk.services.dates import to_wareki
-from kodoku_desk.services.text import kata_to_hira
 
 ADDRESS_MASK = "（住所非表示）"
 PHONE_MASK = "（電話番号非表示）"

@@ -29,13 +29,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kodoku_desk.domain import dates
 from kodoku_desk.exports import pdf_common
-from kodoku_desk.services import dates
 from kodoku_desk.store.files import atomic_output
 
 if TYPE_CHECKING:
+    from kodoku_desk.queries.stats import StatsReport
     from kodoku_desk.services.review import HandoffLog
-    from kodoku_desk.services.stats import StatsReport
 
 GOTHIC = pdf_common.GOTHIC
 PALETTE = [colors.HexColor(c) for c in ("#3b6ea8", "#e07b39", "#5a9e4b", "#c44e52", "#8172b2",

@@ -13,9 +13,9 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
+from kodoku_desk.domain.dates import to_wareki
+from kodoku_desk.domain.template import PART_LABELS, Section, SheetTemplate, TemplateField
 from kodoku_desk.exports.pdf_common import FRAME_W, TABLE_FONT, Typesetter, build_pdf
-from kodoku_desk.services.dates import to_wareki
-from kodoku_desk.services.template import PART_LABELS, Section, SheetTemplate, TemplateField
 
 LABEL_W = 46 * mm
 BOX_HEIGHTS = {"text": 9 * mm, "multiline": 46 * mm}

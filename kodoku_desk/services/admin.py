@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import require
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Setting, Staff
 from kodoku_desk.models.org import FIELDS, OPERATIONS, ROLES
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import require
 from kodoku_desk.store.keys import check_password_rule
 
 SETTING_DEFAULTS = {"idle_lock_minutes": 5, "overdue_business_days": 3}

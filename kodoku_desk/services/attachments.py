@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor, require
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Attachment, Case, Sheet
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor, require
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = {"scan": "スキャン", "consent": "同意書"}
@@ -102,7 +102,7 @@ def add(signed: Signed, case_id: int, item: AttachmentInput, sheet_id: int | Non
     require(signed.actor.is_intake, "添付ファイルの追加")
     sniff(item.filename, item.data)  # refuse before taking the write lock
     with signed.store.write() as s:
-        from kodoku_desk.services.cases import check_visible
+        from kodoku_desk.services.access import check_visible
 
         check_visible(s, signed.actor, case_id)
         if sheet_id is not None:
@@ -126,7 +126,7 @@ def content(signed: Signed, attachment_id: int) -> tuple[str, str, bytes]:
         row = s.get(Attachment, attachment_id)
         if row is None or s.get(Case, row.case_id) is None:
             raise UserError("その添付ファイルは見つかりません。")
-        from kodoku_desk.services.cases import check_visible
+        from kodoku_desk.services.access import check_visible
 
         check_visible(s, signed.actor, row.case_id)
         audit.record(s, signed.actor, "view_attachment", "case", row.case_id,

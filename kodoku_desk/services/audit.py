@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.models import AuditEntry, Setting, now
-from kodoku_desk.services.context import Actor
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from kodoku_desk.domain.actor import Actor, require
 from kodoku_desk.errors import AuthError
 from kodoku_desk.models import Agency, Staff
 from kodoku_desk.models.org import ROLE_ADMIN, ROLES
 from kodoku_desk.services import audit
-from kodoku_desk.services.context import Actor, require
 from kodoku_desk.store.keys import check_password_rule
 from kodoku_desk.store.workspace import (
     Store,

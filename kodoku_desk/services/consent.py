@@ -9,13 +9,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Case, Consent, ConsentWithdrawal
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor, require
-from kodoku_desk.services.template import check_text
 
 METHODS = ("署名", "口頭")
 
@@ -123,7 +123,7 @@ def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
 
 
 def _case_for_change(session: Session, actor: Actor, case_id: int) -> Case:
-    from kodoku_desk.services.cases import check_visible
+    from kodoku_desk.services.access import check_visible
 
     check_visible(session, actor, case_id)
     return session.get(Case, case_id)

@@ -15,6 +15,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.dates import add_business_days
+from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import AccessDenied, ConflictError, UserError
 from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, Person, Sheet, now
 from kodoku_desk.models.handoffs import (
@@ -33,9 +36,6 @@ from kodoku_desk.services import audit
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor, require
-from kodoku_desk.services.dates import add_business_days
-from kodoku_desk.services.template import check_text, load_template
 
 # --- the state machine --------------------------------------------------------------------------
 
@@ -301,7 +301,7 @@ def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: 
     """Send a hand-off from the actor's agency. Returns its id."""
     require(signed.actor.is_intake, "つなぎの送付")
     with signed.store.write() as s:
-        from kodoku_desk.services.cases import check_visible
+        from kodoku_desk.services.access import check_visible
 
         check_visible(s, signed.actor, case_id)
         if sheet_id is None:

@@ -14,17 +14,18 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import routing
+from kodoku_desk.domain.actor import require
+from kodoku_desk.domain.dates import parse_date
+from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Staff
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, intake, routing
+from kodoku_desk.services import audit, intake
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
-from kodoku_desk.services.context import require
-from kodoku_desk.services.dates import parse_date
 from kodoku_desk.services.handoffs import SendInput
-from kodoku_desk.services.template import check_text, load_template
 
 SHEET_KEYS = {
     "received_at", "agency", "worker", "method", "discovery", "block", "person", "household",

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.text import case_notes_text, case_search_text
 from kodoku_desk.models import Case, Person, Sheet
-from kodoku_desk.services.text import case_notes_text, case_search_text
 from kodoku_desk.store import search_index
 
 

@@ -11,6 +11,16 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import routing
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.template import (
+    SheetTemplate,
+    check_text,
+    load_template,
+    validate_answers,
+    validate_worries,
+)
+from kodoku_desk.domain.text import case_search_text, phone_key, search_key
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import (
     Agency,
@@ -26,22 +36,13 @@ from kodoku_desk.models import (
 from kodoku_desk.models.cases import URGENCIES
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, indexing, routing
+from kodoku_desk.services import audit, indexing
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.attachments import AttachmentInput
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
-from kodoku_desk.services.context import Actor, require
 from kodoku_desk.services.handoffs import SendInput
-from kodoku_desk.services.template import (
-    SheetTemplate,
-    check_text,
-    load_template,
-    validate_answers,
-    validate_worries,
-)
-from kodoku_desk.services.text import case_search_text, phone_key, search_key
 from kodoku_desk.store import search_index
 
 MEMBER_FLAGS = ("要介護", "障がい", "18歳未満", "就労", "ひきこもり")
@@ -224,7 +225,7 @@ def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[P
     cases the worker may see."""
     from dataclasses import replace
 
-    from kodoku_desk.services.cases import scope_clause
+    from kodoku_desk.services.access import scope_clause
 
     ids = [cid for m in matches for cid in m.case_ids]
     # One query for every case found (services.cases.scope_clause, the one scope rule).
@@ -483,7 +484,7 @@ def next_case_no(session: Session, year: int) -> str:
 def _case(session: Session, actor: Actor, data: IntakeInput, person: Person, agency: Agency,
           block_id: int | None, received: datetime) -> tuple[Case, bool]:
     if data.case_id:
-        from kodoku_desk.services.cases import check_visible
+        from kodoku_desk.services.access import check_visible
 
         check_visible(session, actor, data.case_id)
         case = session.get(Case, data.case_id)

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.dates import age_on
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.packet_model import (
     CasePacket,
@@ -46,8 +48,6 @@ from kodoku_desk.models import (
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.services import audit, case_facts, plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor, require
-from kodoku_desk.services.dates import age_on
 from kodoku_desk.services.meetings import (
     BASIS_ANONYMISED,
     SECRECY_REDACTED,

@@ -21,6 +21,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.dates import parse_date, to_wareki
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -39,8 +41,6 @@ from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.models.plans import MEETING_KINDS
 from kodoku_desk.services import audit, plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor, require
-from kodoku_desk.services.dates import parse_date, to_wareki
 
 SECRECY_SHIEN = (
     "本資料は社会福祉法第106条の6に基づく支援会議の資料です。支援会議の事務に従事する者又は従事して"
@@ -471,8 +471,8 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
     """Cases for the part's case picker, 多機関協働 cases first, each with the kind rule's answer.
     The query matches case number, name, ふりがな or phone like the case search (width, kana and
     spaces ignored)."""
-    from kodoku_desk.services.cases import visible_query
-    from kodoku_desk.services.text import phone_key, search_key
+    from kodoku_desk.domain.text import phone_key, search_key
+    from kodoku_desk.services.access import visible_query
 
     actor = signed.actor
     require(actor.is_coordinator, "議題の追加")

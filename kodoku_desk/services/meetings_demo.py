@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.models import Agency, Block, Case, Staff
 from kodoku_desk.services import meetings, plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.dates import add_business_days
 
 # The demo agendas take at most 6 consented and a handful of other cases; looking further would
 # ask for every case's consent (two queries each: 100 s at 100,000 cases) to use none of them.

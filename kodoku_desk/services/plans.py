@@ -18,6 +18,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.dates import age_on, parse_date, to_wareki
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import (
     Agency,
@@ -37,10 +39,8 @@ from kodoku_desk.models import (
 from kodoku_desk.models.handoffs import ACCEPTED, DONE
 from kodoku_desk.models.plans import PLAN_STATUSES
 from kodoku_desk.services import audit, case_facts
+from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import check_visible
-from kodoku_desk.services.context import Actor, require
-from kodoku_desk.services.dates import age_on, parse_date, to_wareki
 
 ENDED = ("終結", "中断")  # a case may get a new plan only when its current one has ended
 
@@ -541,7 +541,7 @@ def list_plans(signed: Signed, status: str | None = None, case_id: int | None = 
 
 def plan_rows(session: Session, actor: Actor, status: str | None = None,
               case_id: int | None = None, limit: int = 500) -> list[PlanRow]:
-    from kodoku_desk.services.cases import scope_clause
+    from kodoku_desk.services.access import scope_clause
 
     latest = (select(PlanVersion.plan_id, func.max(PlanVersion.version).label("v"),
                      func.max(PlanVersion.created_at).label("at"))

@@ -16,6 +16,8 @@ import jpholiday
 from sqlalchemy import Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import dates
+from kodoku_desk.domain.actor import require
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -30,11 +32,10 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import BASES, HANDOFF_STATES, RETURNED, SENT
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import audit, dates
+from kodoku_desk.services import audit
+from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import check_visible
-from kodoku_desk.services.context import require
-from kodoku_desk.services.review_sql import day_start
+from kodoku_desk.store.dialect import day_start
 
 DEFAULT_LIMIT = 1000
 EXPORT_LIMIT = 1_000_000
@@ -537,7 +538,7 @@ CHANNEL_LABELS = {"handoff": "つなぎ", "packet": "会議資料", "print": "�
 @functools.lru_cache(maxsize=1)
 def _section_labels() -> dict[str, str]:
     """Sheet section keys → their Japanese titles (current template), for readable logs."""
-    from kodoku_desk.services import template
+    from kodoku_desk.domain import template
 
     try:
         return dict(template.load_template().section_labels())

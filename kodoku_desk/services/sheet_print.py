@@ -12,18 +12,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.dates import age_on, to_wareki
+from kodoku_desk.domain.template import SheetTemplate, load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.sheet_pdf import FilledSheet, render_blank_part_a, render_filled
 from kodoku_desk.models import Agency, Case, HouseholdMember, Sheet, Staff
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import consents_for_case, describe_scope
-from kodoku_desk.services.context import Actor
-from kodoku_desk.services.dates import age_on, to_wareki
 from kodoku_desk.services.handoffs import visible_sheet
 from kodoku_desk.services.meeting_packets import check_out_path, write_recorded
 from kodoku_desk.services.plans import checked_visible
-from kodoku_desk.services.template import SheetTemplate, load_template
 from kodoku_desk.store.files import atomic_output
 
 ProgressFn = Callable[[int, int], None]

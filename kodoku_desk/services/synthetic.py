@@ -27,6 +27,10 @@ from functools import lru_cache
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import routing
+from kodoku_desk.domain.dates import add_business_days
+from kodoku_desk.domain.template import load_template
+from kodoku_desk.domain.text import case_notes_text, case_search_text, phone_key, search_key
 from kodoku_desk.models import (
     Agency,
     Block,
@@ -60,13 +64,10 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import audit, routing
+from kodoku_desk.services import audit
 from kodoku_desk.services import synthetic_vocab as V
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.dates import add_business_days
-from kodoku_desk.services.template import load_template
-from kodoku_desk.services.text import case_notes_text, case_search_text, phone_key, search_key
 from kodoku_desk.store import search_index
 
 Progress = Callable[[int, int], None]

@@ -244,8 +244,8 @@ def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args:
     from kodoku_desk.services.auth import sign_in
     from kodoku_desk.services.meeting_packets import export_packet
 
-    search_cases = _find("kodoku_desk.services.search", "search_cases")
-    case_view = _find("kodoku_desk.services.caseview", "load_case_view")
+    search_cases = _find("kodoku_desk.queries.search", "search_cases")
+    case_view = _find("kodoku_desk.queries.caseview", "load_case_view")
 
     def login_step():
         return lambda: sign_in(folder, login, password)
@@ -266,7 +266,7 @@ def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args:
         signed = state["signed"]
         if case_view is not None:
             return lambda: case_view(signed, args["case_id"])
-        from kodoku_desk.services.cases import get_case_for
+        from kodoku_desk.services.access import get_case_for
         from kodoku_desk.services.review import case_timeline
 
         return lambda: (get_case_for(signed, args["case_id"]), case_timeline(signed, args["case_id"]))

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.template import SheetTemplate
 from kodoku_desk.services.auth import verify_unlock
-from kodoku_desk.services.template import SheetTemplate
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.intake_form import ERROR_STYLE, SheetForm, big_font, part_badge
 

@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from kodoku_desk.domain.dates import parse_date, to_both
 from kodoku_desk.errors import UserError
-from kodoku_desk.services.dates import parse_date, to_both
 
 ERROR_STYLE = "color: #b00020;"
 HINT_STYLE = "color: #555555;"

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.services import dates
+from kodoku_desk.domain import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import CaseViewWidget
@@ -213,7 +213,7 @@ class CaseListPage(Page):
     # --- loading ------------------------------------------------------------------------
     def refresh(self) -> None:
         if not self._choices_loaded:
-            from kodoku_desk.services.search import filter_choices
+            from kodoku_desk.queries.search import filter_choices
 
             self.ctx.runner.run(lambda: filter_choices(self.ctx.signed), self._set_choices,
                                 self._show_error, parent=self)
@@ -258,7 +258,7 @@ class CaseListPage(Page):
 
     def search(self, keep_offset: bool = False) -> None:
         from kodoku_desk.errors import UserError
-        from kodoku_desk.services.search import search_cases
+        from kodoku_desk.queries.search import search_cases
 
         if not keep_offset:
             self.offset = 0

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.services import dates
+from kodoku_desk.domain import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
@@ -264,7 +264,7 @@ class CaseViewWidget(QWidget):
 
     # --- loading ------------------------------------------------------------------------
     def load(self, case_id: int) -> None:
-        from kodoku_desk.services.caseview import load_case_view
+        from kodoku_desk.queries.caseview import load_case_view
 
         self.case_id = case_id
         self._say("読み込み中…")
@@ -408,8 +408,8 @@ class SendDialog(QDialog):
     record are the intake domain's)."""
 
     def __init__(self, ctx, view, parent: QWidget | None = None) -> None:
+        from kodoku_desk.domain.template import load_template
         from kodoku_desk.services.handoffs import HANDOFF_BASES
-        from kodoku_desk.services.template import load_template
 
         super().__init__(parent)
         self.ctx, self.view = ctx, view
@@ -451,7 +451,7 @@ class SendDialog(QDialog):
         self._load_agencies()
 
     def _load_agencies(self) -> None:
-        from kodoku_desk.services.search import filter_choices
+        from kodoku_desk.queries.search import filter_choices
 
         signed = self.ctx.signed
         self.ctx.runner.run(lambda: filter_choices(signed).agencies, self._set_agencies,

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain import dates
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, RETURNED, SENT, WITHDRAWN
-from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import stamp, wareki
@@ -165,7 +165,7 @@ class BoxPage(Page):
 
     # --- loading ------------------------------------------------------------------------
     def refresh(self) -> None:
-        from kodoku_desk.services.handoff_views import agencies
+        from kodoku_desk.queries.boxes import agencies
 
         if not self._agencies_loaded:
             signed = self.ctx.signed
@@ -325,7 +325,7 @@ class InboxPage(BoxPage):
         return "未受理"
 
     def fetch(self, signed, agency_id, bucket):
-        from kodoku_desk.services.handoff_views import inbox_data
+        from kodoku_desk.queries.boxes import inbox_data
 
         return inbox_data(signed, agency_id, bucket, overdue_only=self.overdue_only.isChecked())
 
@@ -369,7 +369,7 @@ class OutboxPage(BoxPage):
         self.actions_row.addWidget(self.withdraw_button)
 
     def fetch(self, signed, agency_id, bucket):
-        from kodoku_desk.services.handoff_views import outbox_data
+        from kodoku_desk.queries.boxes import outbox_data
 
         return outbox_data(signed, agency_id, None if bucket == self.all_bucket else bucket)
 

@@ -32,14 +32,15 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from kodoku_desk.domain import dates, routing
+from kodoku_desk.domain.template import PART_LABELS, load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.handoffs import BASIS_CONSENT
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import dates, intake, routing
+from kodoku_desk.services import intake
 from kodoku_desk.services.consent import ConsentInput
 from kodoku_desk.services.handoffs import HANDOFF_BASES, SendInput
 from kodoku_desk.services.intake import IntakeInput, PersonInput, RoutingChoice
-from kodoku_desk.services.template import PART_LABELS, load_template
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.intake_form import (

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain import dates
+from kodoku_desk.domain.template import PART_LABELS, Section, SheetTemplate, TemplateField
 from kodoku_desk.errors import UserError
-from kodoku_desk.services import dates
 from kodoku_desk.services.intake import MEMBER_FLAGS, MemberInput
-from kodoku_desk.services.template import PART_LABELS, Section, SheetTemplate, TemplateField
 
 PART_PROPERTY = "sheet_part"
 PART_COLOURS = {"A": "#1f6f43", "B": "#1d4e89"}

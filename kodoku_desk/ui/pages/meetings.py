@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.models.plans import MEETING_KINDS
-from kodoku_desk.services import meeting_packets, meetings, plans, plans_ui_queries
+from kodoku_desk.queries import pickers as plans_ui_queries
+from kodoku_desk.services import meeting_packets, meetings, plans
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.plans import RowsEditor, _text_box

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.models.plans import PLAN_STATUSES
-from kodoku_desk.services import plans, plans_ui_queries
-from kodoku_desk.services.dates import to_wareki
+from kodoku_desk.queries import pickers as plans_ui_queries
+from kodoku_desk.services import plans
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import fit_columns

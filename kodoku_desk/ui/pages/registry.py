@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kodoku_desk.services.context import Actor
+from kodoku_desk.domain.actor import Actor
 
 
 @dataclass(frozen=True)

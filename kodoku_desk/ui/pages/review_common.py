@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain import dates
 from kodoku_desk.errors import UserError
-from kodoku_desk.services import dates
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import LogTable

@@ -238,7 +238,7 @@ class DashboardPage(ReviewPage):
         signed = self.ctx.signed
 
         def work() -> BoardView:
-            from kodoku_desk.services import review_dashboard as service  # loads off the GUI thread
+            from kodoku_desk.queries import dashboard as service  # loads off the GUI thread
 
             return board_view(service.dashboard(signed))
 

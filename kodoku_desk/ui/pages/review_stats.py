@@ -180,7 +180,7 @@ class StatisticsPage(ReviewPage):
             self.load_choices(self.compute)
 
     def _period(self) -> tuple[date, date]:
-        from kodoku_desk.services.stats import check_report_period
+        from kodoku_desk.queries.stats import check_report_period
 
         date_from, date_to = self.date_from.value(), self.date_to.value()
         check_report_period(date_from, date_to)
@@ -194,7 +194,7 @@ class StatisticsPage(ReviewPage):
         (date_from, date_to), agency, signed = period, self.agency.currentData(), self.ctx.signed
 
         def work() -> ReportView:
-            from kodoku_desk.services import stats
+            from kodoku_desk.queries import stats
 
             return report_view(stats.report(signed, date_from, date_to, agency, allow_empty=True))
 
@@ -229,7 +229,7 @@ class StatisticsPage(ReviewPage):
         (date_from, date_to), agency, signed = period, self.agency.currentData(), self.ctx.signed
 
         def work(path: str):
-            from kodoku_desk.services import stats
+            from kodoku_desk.queries import stats
 
             return stats.export_report(signed, date_from, date_to, fmt, path, agency)
 

@@ -40,7 +40,7 @@ GRAM_END = "\x1f"  # as store.search_index.GRAM_END
 
 
 def upgrade() -> None:
-    from kodoku_desk.services.text import case_notes_text
+    from kodoku_desk.domain.text import case_notes_text
 
     conn = op.get_bind()
     for _, ddl in FTS:

@@ -14,9 +14,9 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from kodoku_desk.domain.text import has_control_chars
 from kodoku_desk.errors import UserError
 from kodoku_desk.paths import RESOURCES
-from kodoku_desk.services.text import has_control_chars
 
 CURRENT_VERSION = "v1"
 PART_LABELS = {"A": "相談者記入", "B": "相談受付者記入"}
@@ -168,7 +168,7 @@ def check_text(value: object, label: str, field_key: str | None = None,
 
 
 def _check_date(value: object, f: TemplateField) -> str:
-    from kodoku_desk.services.dates import parse_date
+    from kodoku_desk.domain.dates import parse_date
 
     if isinstance(value, date):
         return value.isoformat()

@@ -15,11 +15,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from kodoku_desk.domain.dates import age_on
+from kodoku_desk.domain.template import load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.paths import RESOURCES
-from kodoku_desk.services.dates import age_on
-from kodoku_desk.services.template import load_template
 
 DEFAULT_RULES = RESOURCES / "routing_rules.json"
 SELF = "本人"

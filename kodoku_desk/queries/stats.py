@@ -18,10 +18,16 @@ from pathlib import Path
 from sqlalchemy import Text, and_, case, cast, exists, extract, func, or_, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import dates
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Case, CaseField, Handoff, HandoffEvent, Person, Sheet
 from kodoku_desk.models.handoffs import RETURNED
-from kodoku_desk.services import dates
+from kodoku_desk.queries.dashboard import (
+    AgencyMedian,
+    median_days_to_acknowledge,
+    median_overall,
+    month_keys,
+)
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.review import (
     _log,
@@ -31,13 +37,7 @@ from kodoku_desk.services.review import (
     require_supervisor,
     resolve_agency,
 )
-from kodoku_desk.services.review_dashboard import (
-    AgencyMedian,
-    median_days_to_acknowledge,
-    median_overall,
-    month_keys,
-)
-from kodoku_desk.services.review_sql import date_of, day_start
+from kodoku_desk.store.dialect import date_of, day_start
 
 # (label, lowest age inclusive); the last band is open-ended.
 AGE_BANDS = (("18歳未満", 0), ("18〜39歳", 18), ("40〜64歳", 40), ("65〜74歳", 65),

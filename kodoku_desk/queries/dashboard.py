@@ -45,7 +45,7 @@ from kodoku_desk.services.review import (
     require_supervisor,
     staff_names,
 )
-from kodoku_desk.services.review_sql import day_start
+from kodoku_desk.store.dialect import day_start
 
 LIST_LIMIT = 200
 # Business days a 送付 hand-off has waited, as (label, lower bound inclusive).

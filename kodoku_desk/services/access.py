@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Select, exists, or_, select, true
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import Case, Handoff
 from kodoku_desk.services import audit
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor
 
 
 def scope_clause(actor: Actor):

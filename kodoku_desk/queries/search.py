@@ -18,13 +18,13 @@ from types import SimpleNamespace
 from sqlalchemy import and_, exists, func, literal_column, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
+from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.text import phone_key, search_key
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Case, CaseField, Handoff, Person
 from kodoku_desk.models.cases import CASE_STATUS_LABELS, CASE_STATUSES, URGENCIES
+from kodoku_desk.services.access import scope_clause
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import scope_clause
-from kodoku_desk.services.context import Actor
-from kodoku_desk.services.text import phone_key, search_key
 from kodoku_desk.store import search_index
 
 MAX_LIMIT = 1000

@@ -14,6 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.dates import age_on, to_both
+from kodoku_desk.domain.template import load_template
 from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import (
     Agency,
@@ -31,11 +34,8 @@ from kodoku_desk.services import attachments as attachment_service
 from kodoku_desk.services import audit
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
+from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.cases import check_visible
-from kodoku_desk.services.context import Actor
-from kodoku_desk.services.dates import age_on, to_both
-from kodoku_desk.services.template import load_template
 
 
 @dataclass(frozen=True)

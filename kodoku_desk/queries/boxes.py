@@ -10,11 +10,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import Agency, Handoff
 from kodoku_desk.services import handoffs
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import Actor
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kodoku_desk.domain.actor import require
 from kodoku_desk.models import Case
 from kodoku_desk.services import admin, plans
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.context import require
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class OrgChoices:
 
 def case_choices(signed: Signed, query: str = "", limit: int = 100) -> list[CaseChoice]:
     """Open cases the actor may see, matched like the case search, with their current plan."""
-    from kodoku_desk.services.cases import visible_query
-    from kodoku_desk.services.text import phone_key, search_key
+    from kodoku_desk.domain.text import phone_key, search_key
+    from kodoku_desk.services.access import visible_query
 
     require(signed.actor.is_coordinator, "支援プランの作成")
     with signed.store.read() as s:
