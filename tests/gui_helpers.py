@@ -1,5 +1,5 @@
 """Helpers for GUI tests. Japanese is typed the way an input method commits it: keyClicks with
-non-ASCII text aborts Qt (see TECH-NOTES.md)."""
+non-ASCII text aborts Qt (see docs/ARCHITECTURE.md, "Qt without a screen")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routing suggestions from the rules file (DOMAIN.md §4): pure function tests, rule-file errors."""
+"""Routing suggestions from the rules file (docs/DOMAIN.md §4): pure function tests, rule-file errors."""
 
 from __future__ import annotations
 

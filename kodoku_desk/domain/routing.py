@@ -1,5 +1,5 @@
 """Routing suggestions: from worries and household signals to fields and next agencies
-(DOMAIN.md §4), driven by an editable rules file (resources/routing_rules.json).
+(docs/DOMAIN.md §4), driven by an editable rules file (resources/routing_rules.json).
 
 `suggest` is a pure function of its input and the agency list: no database, no screen. Each
 suggestion says why (the worry or household signal); suggestions are only suggestions, the

@@ -1,4 +1,4 @@
-"""The 「つながる」シート as a versioned template (DOMAIN.md §3).
+"""The 「つながる」シート as a versioned template (docs/DOMAIN.md §3).
 
 The fields live in `resources/sheet_template_v<N>.json`, not in widgets. Each field belongs to a
 section (the unit a hand-off's 共有範囲 refers to) and to a part: A 相談者記入 or B 相談受付者記入.

@@ -9,14 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kodoku_desk.models.base import Base, now
 
-# Legal bases for a disclosure (DOMAIN.md §6).
+# Legal bases for a disclosure (docs/DOMAIN.md §6).
 BASIS_CONSENT = "本人同意"
 BASIS_MEETING = "支援会議"
 BASIS_LAW = "法令に基づく通告"
 BASIS_VITAL = "生命・身体の保護"
 BASES = (BASIS_CONSENT, BASIS_MEETING, BASIS_LAW, BASIS_VITAL)
 
-# Hand-off states (DOMAIN.md §5).
+# Hand-off states (docs/DOMAIN.md §5).
 SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN = (
     "送付", "受理", "対応中", "完了", "返送", "取下げ",
 )

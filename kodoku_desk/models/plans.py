@@ -29,7 +29,7 @@ class PlanVersion(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     version: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(10))
-    data: Mapped[dict] = mapped_column(default=dict)  # DOMAIN.md §8 fields
+    data: Mapped[dict] = mapped_column(default=dict)  # docs/DOMAIN.md §8 fields
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(default=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kodoku_desk.models import Case, Sheet
 
-# 困りごと → field, after DOMAIN.md §4. Worries not listed fall under その他.
+# 困りごと → field, after docs/DOMAIN.md §4. Worries not listed fall under その他.
 WORRY_FIELDS: dict[str, str] = {
     "病気や健康": "健康",
     "障がい": "障がい",

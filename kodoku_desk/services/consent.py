@@ -1,4 +1,4 @@
-"""Consent to share (DOMAIN.md §6): its scope (agencies or fields), date, method and signed page;
+"""Consent to share (docs/DOMAIN.md §6): its scope (agencies or fields), date, method and signed page;
 withdrawal is appended, never an edit, and stops any further sharing under 本人同意."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hand-offs (つなぎ, DOMAIN.md §5–§6): sending with the consent gate, the one state machine,
+"""Hand-offs (つなぎ, docs/DOMAIN.md §5–§6): sending with the consent gate, the one state machine,
 inbox/outbox queries and what a receiving agency may see.
 
 The events are the truth; Handoff.state / version / acknowledged_at / closed_at are a cache kept

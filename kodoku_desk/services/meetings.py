@@ -1,4 +1,4 @@
-"""Meetings (DOMAIN.md §7): sessions with parts of different kinds, members, agendas of cases,
+"""Meetings (docs/DOMAIN.md §7): sessions with parts of different kinds, members, agendas of cases,
 decisions after the meeting. The meeting-kind rules live in ONE place: KIND_RULES and
 case_refusal() below; the agenda, the packet export and the minutes all ask them.
 

@@ -1,4 +1,4 @@
-"""Support plans (支援プラン, DOMAIN.md §8): drafting from a case, kept versions with field-level
+"""Support plans (支援プラン, docs/DOMAIN.md §8): drafting from a case, kept versions with field-level
 comparison, the lifecycle (one transition function), supervisor approval and evaluations.
 
 Plan content is a dict (PlanVersion.data) with the keys of PLAN_FIELDS. Every save appends a new
@@ -67,7 +67,7 @@ ISSUE_COLUMNS = (("field", "分野"), ("issue", "課題"), ("person_view", "本�
 ROLE_COLUMNS = (("what", "支援内容"), ("agency", "機関"), ("person", "担当者"),
                 ("frequency", "頻度"), ("period", "期間"))
 
-# The lifecycle (DOMAIN.md §8). 評価 may lead back to 実施中 (next cycle) or to a new agreement
+# The lifecycle (docs/DOMAIN.md §8). 評価 may lead back to 実施中 (next cycle) or to a new agreement
 # at a meeting (会議提出); 見守り継続 is a legitimate long-term outcome that can be re-evaluated.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "案": ("会議提出", "中断"),

@@ -56,7 +56,7 @@ TOWNS: tuple[tuple[str, ...], ...] = (
 )
 BUILDINGS = ("", "", "", "", "コーポ潮見 {n}号", "ハイツ緑 {n}号", "市営住宅{n}棟")
 
-# Household patterns (DOMAIN.md §1): relations, ages, flags and the worries they bring.
+# Household patterns (docs/DOMAIN.md §1): relations, ages, flags and the worries they bring.
 # Each member: (relation, sex, age range, flags, chance present).
 HOUSEHOLDS: dict[str, dict] = {
     "8050": {

@@ -1,7 +1,7 @@
 """Small SQL building blocks for the review and statistics queries.
 
 Date arithmetic is the one place where SQLite and PostgreSQL differ; each construct compiles
-per dialect so the queries themselves stay portable (DESIGN.md: a municipality may move to
+per dialect so the queries themselves stay portable (docs/ARCHITECTURE.md: a municipality may move to
 PostgreSQL on its closed network)."""
 
 from __future__ import annotations

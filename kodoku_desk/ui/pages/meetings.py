@@ -1,4 +1,4 @@
-"""会議 (DOMAIN.md §7): sessions (upcoming first), the session editor with its parts (kind,
+"""会議 (docs/DOMAIN.md §7): sessions (upcoming first), the session editor with its parts (kind,
 members, agenda with a case picker), the packet export dialog and the after-meeting screen
 (decisions per case, minutes). The meeting-kind rule, consent checks and the plan lifecycle
 live in services/meetings.py, services/meeting_packets.py and services/plans.py; refusals are

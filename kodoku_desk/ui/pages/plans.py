@@ -1,4 +1,4 @@
-"""支援プラン (DOMAIN.md §8): the list of plans, the editor (every save is a new version), version
+"""支援プラン (docs/DOMAIN.md §8): the list of plans, the editor (every save is a new version), version
 history with comparison, lifecycle and approval, evaluations. All rules live in
 services/plans.py; this screen only collects input and shows the service's answers."""
 
