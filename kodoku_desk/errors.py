@@ -17,7 +17,16 @@ class AuthError(UserError):
 
 
 class AccessDenied(UserError):
-    pass
+    """A refusal. It names what was refused so the one refusal path (services.access) can write
+    it to the audit log in its own committed write, whatever the caller's unit of work does."""
+
+    def __init__(self, message: str, *, field: str | None = None, what: str = "",
+                 target_type: str = "", target_id: object = "") -> None:
+        super().__init__(message, field=field)
+        self.what = what
+        self.target_type = target_type
+        self.target_id = target_id
+        self.audited = False  # set once the refusal is in the audit log
 
 
 class WorkspaceError(UserError):

@@ -86,12 +86,12 @@ def cmd_audit_export(args) -> int:
 
 
 def cmd_disclosures_export(args) -> int:
-    from kodoku_desk.services import review
+    from kodoku_desk.services import access, review
 
     date_from, date_to = _dates(args)
     signed = open_signed(args)
     try:
-        review.require_supervisor(signed, "提供記録の出力")
+        access.require_supervisor(signed, "提供記録の出力")
         with signed.store.read() as s:
             agency_id = review.resolve_agency(s, args.agency)
         flt = review.DisclosureFilter(date_from=date_from, date_to=date_to,

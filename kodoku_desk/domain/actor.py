@@ -1,10 +1,9 @@
-"""Who is acting, and what they may see. Access rules live here, not in widgets."""
+"""Who is acting: the signed-in staff member, their agency and roles. What each role may do is\ndecided in services.access."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models.org import (
     ROLE_ADMIN,
     ROLE_COORDINATOR,
@@ -58,7 +57,3 @@ class Actor:
     def is_intake(self) -> bool:
         return self.has(ROLE_INTAKE, ROLE_COORDINATOR, ROLE_SUPERVISOR, ROLE_ADMIN)
 
-
-def require(allowed: bool, what: str) -> None:
-    if not allowed:
-        raise AccessDenied(f"{what}の権限がありません。管理者に問い合わせてください。")

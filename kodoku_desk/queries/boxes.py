@@ -10,10 +10,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor
-from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import Agency, Handoff
-from kodoku_desk.services import handoffs
+from kodoku_desk.services import access, handoffs, uow
 from kodoku_desk.services.auth import Signed
 
 
@@ -26,23 +24,10 @@ class BoxData:
     rows: list[handoffs.HandoffRow]
 
 
-def check_agency(session: Session, actor: Actor, agency_id: int | None) -> Agency:
-    """The actor's own agency, or any agency for those who see all cases."""
-    agency_id = agency_id if agency_id is not None else actor.agency_id
-    if agency_id is None:
-        raise AccessDenied("所属機関のない職員には受信箱・送信箱がありません。機関を選んでください。")
-    if agency_id != actor.agency_id and not actor.sees_all_cases:
-        raise AccessDenied("他の機関の受信箱・送信箱は見られません。")
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        raise AccessDenied("その機関は登録されていません。")
-    return agency
-
-
 def inbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = "未受理", *,
                overdue_only: bool = False, today: date | None = None) -> BoxData:
-    with signed.store.read() as s:
-        agency = check_agency(s, signed.actor, agency_id)
+    with uow.read(signed) as s:
+        agency = access.check_box_agency(s, signed.actor, agency_id)
         counts = handoffs.inbox_counts(s, agency.id)
         overdue = handoffs.overdue_count(s, agency.id, today)
         rows = handoffs.inbox(s, agency.id, bucket, overdue_only=overdue_only, today=today)
@@ -59,8 +44,8 @@ def outbox_counts(session: Session, agency_id: int) -> dict[str, int]:
 
 def outbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = None, *,
                 today: date | None = None) -> BoxData:
-    with signed.store.read() as s:
-        agency = check_agency(s, signed.actor, agency_id)
+    with uow.read(signed) as s:
+        agency = access.check_box_agency(s, signed.actor, agency_id)
         counts = outbox_counts(s, agency.id)
         rows = handoffs.outbox(s, agency.id, bucket, today=today)
         overdue = sum(1 for r in rows if r.overdue)
@@ -69,7 +54,7 @@ def outbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None
 
 def agencies(signed: Signed) -> list[tuple[int, str]]:
     """Agencies whose boxes the actor may open (all for coordinators and above)."""
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         q = select(Agency.id, Agency.name).order_by(Agency.name)
         if not signed.actor.sees_all_cases:
             q = q.where(Agency.id == signed.actor.agency_id)

@@ -4,7 +4,7 @@ timeline, routing decisions, attachments and a plan summary.
 
 A receiving agency sees only what the hand-offs to it share (handoffs.shared_sections /
 visible_sheet, the intake domain's rule); the view is audited as view_case and a refusal is
-logged by cases.check_visible."""
+audited by services.access."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import age_on, to_both
 from kodoku_desk.domain.template import load_template
-from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import (
     Agency,
     Block,
@@ -31,7 +30,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.cases import CASE_STATUS_LABELS
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit
+from kodoku_desk.services import audit, uow
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.access import check_visible
@@ -145,12 +144,8 @@ class CaseView:
 
 def load_case_view(signed: Signed, case_id: int, today: date | None = None) -> CaseView:
     """Open a case: access check (refusal logged), view_case audit entry, one CaseView."""
-    with signed.store.write() as s:
-        try:
-            check_visible(s, signed.actor, case_id)
-        except AccessDenied:
-            s.commit()  # keep the logged refusal
-            raise
+    with uow.write(signed) as s:
+        check_visible(s, signed.actor, case_id)
         view = build_view(s, signed.actor, case_id, today or date.today())
         audit.record(s, signed.actor, "view_case", "case", case_id)
         return view

@@ -32,6 +32,7 @@ from kodoku_desk.models import (
     PlanEvent,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
+from kodoku_desk.services import access, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.review import (
     _log,
@@ -42,7 +43,6 @@ from kodoku_desk.services.review import (
     is_reviewed,
     overdue_business_days,
     primary_field,
-    require_supervisor,
     staff_names,
 )
 from kodoku_desk.store.dialect import day_start
@@ -448,8 +448,8 @@ def build_dashboard(session: Session, today: date | None = None, months: int = 1
 
 def dashboard(signed: Signed, today: date | None = None, months: int = 12) -> Dashboard:
     """The supervisor's dashboard (supervisors and admins only; refusals are logged)."""
-    require_supervisor(signed, "ダッシュボードの閲覧")
-    with signed.store.read() as s:
+    access.require_supervisor(signed, "ダッシュボードの閲覧")
+    with uow.read(signed) as s:
         board = build_dashboard(s, today, months)
     _log(signed, "view_dashboard", detail={"overdue": board.overdue_total,
                                            "overrides": board.overrides_total})

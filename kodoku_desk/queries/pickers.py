@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kodoku_desk.domain.actor import require
 from kodoku_desk.models import Case
-from kodoku_desk.services import admin, plans
+from kodoku_desk.services import access, admin, plans, uow
 from kodoku_desk.services.auth import Signed
 
 
@@ -32,8 +31,8 @@ def case_choices(signed: Signed, query: str = "", limit: int = 100) -> list[Case
     from kodoku_desk.domain.text import phone_key, search_key
     from kodoku_desk.services.access import visible_query
 
-    require(signed.actor.is_coordinator, "支援プランの作成")
-    with signed.store.read() as s:
+    access.require(signed, signed.actor.is_coordinator, "支援プランの作成")
+    with uow.read(signed) as s:
         q = visible_query(signed.actor).where(Case.status == "open")
         key = search_key(query)
         if key:
@@ -51,7 +50,7 @@ def case_choices(signed: Signed, query: str = "", limit: int = 100) -> list[Case
 
 def org_choices(signed: Signed) -> OrgChoices:
     """Active blocks, agencies and staff for the meeting editor's pickers."""
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         blocks = [b.name for b in admin.list_blocks(s) if b.active]
         agencies = [(a.id, a.name) for a in admin.list_agencies(s, include_inactive=False)]
         staff = [(r.id, f"{r.display_name}（{r.agency}）" if r.agency else r.display_name)

@@ -23,6 +23,7 @@ from kodoku_desk.domain.text import phone_key, search_key
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Case, CaseField, Handoff, Person
 from kodoku_desk.models.cases import CASE_STATUS_LABELS, CASE_STATUSES, URGENCIES
+from kodoku_desk.services import uow
 from kodoku_desk.services.access import scope_clause
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store import search_index
@@ -244,7 +245,7 @@ def search_cases(signed: Signed, query: str = "", *, agency_id: int | None = Non
                  date_to: date | None = None, limit: int = 100, offset: int = 0) -> SearchResult:
     """The case list search in its own read session (the GUI runs it through ctx.runner)."""
     filters = CaseFilters(agency_id, field, block_id, status, urgency, date_from, date_to)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         return search_in(s, signed.actor, query, filters, limit=limit, offset=offset)
 
 
@@ -262,7 +263,7 @@ class FilterChoices:
 def filter_choices(signed: Signed) -> FilterChoices:
     from kodoku_desk.models.org import FIELDS
 
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         agencies = [(a.id, a.name) for a in s.scalars(
             select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))]
         blocks = [(b.id, b.name) for b in s.scalars(select(Block).order_by(Block.id))]

@@ -28,13 +28,13 @@ from kodoku_desk.queries.dashboard import (
     median_overall,
     month_keys,
 )
+from kodoku_desk.services import access, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.review import (
     _log,
     agency_names,
     block_names,
     check_period,
-    require_supervisor,
     resolve_agency,
 )
 from kodoku_desk.store.dialect import date_of, day_start
@@ -277,9 +277,9 @@ def report(signed: Signed, date_from: date | None, date_to: date | None,
            allow_empty: bool = False) -> StatsReport:
     """The report (supervisors and admins only). An empty period is a sentence, not a blank
     document, unless allow_empty (the GUI shows zeros with a note instead)."""
-    require_supervisor(signed, "統計の閲覧")
+    access.require_supervisor(signed, "統計の閲覧")
     check_report_period(date_from, date_to)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         agency_id = resolve_agency(s, agency)
         r = build_report(s, date_from, date_to, agency_id, today)
     if r.is_empty and not allow_empty:

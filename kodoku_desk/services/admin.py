@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import require
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Setting, Staff
 from kodoku_desk.models.org import FIELDS, OPERATIONS, ROLES
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.keys import check_password_rule
 
@@ -75,11 +74,11 @@ def _block_id(session: Session, block: str | None) -> int | None:
 
 
 def create_block(signed: Signed, name: str) -> int:
-    require(signed.actor.is_admin, "ブロックの登録")
+    access.require(signed, signed.actor.is_admin, "ブロックの登録")
     name = name.strip()
     if not name:
         raise UserError("ブロック名を入力してください。", field="name")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         if s.scalar(select(Block).where(Block.name == name)):
             raise UserError(f"ブロック「{name}」はすでにあります。", field="name")
         block = Block(name=name)
@@ -103,9 +102,9 @@ def _check_agency_input(name: str, fields: list[str], operation: str) -> None:
 def save_agency(signed: Signed, name: str, fields: list[str], block: str | None = None,
                 operation: str = "直営", contact: str = "", agency_id: int | None = None) -> int:
     """Create an agency, or update it when agency_id is given."""
-    require(signed.actor.is_admin, "機関の登録・変更")
+    access.require(signed, signed.actor.is_admin, "機関の登録・変更")
     _check_agency_input(name, fields, operation)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         clash = s.scalar(select(Agency).where(Agency.name == name.strip()))
         if clash is not None and clash.id != agency_id:
             raise UserError(f"機関「{name}」はすでにあります。", field="name")
@@ -121,8 +120,8 @@ def save_agency(signed: Signed, name: str, fields: list[str], block: str | None 
 
 
 def set_agency_active(signed: Signed, agency_id: int, active: bool) -> None:
-    require(signed.actor.is_admin, "機関の無効化")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_admin, "機関の無効化")
+    with uow.write(signed) as s:
         agency = s.get(Agency, agency_id)
         if agency is None:
             raise UserError("その機関は見つかりません。")
@@ -132,7 +131,7 @@ def set_agency_active(signed: Signed, agency_id: int, active: bool) -> None:
 
 def create_staff(signed: Signed, login: str, display_name: str, agency: str, roles: list[str],
                  password: str) -> int:
-    require(signed.actor.is_admin, "職員の登録")
+    access.require(signed, signed.actor.is_admin, "職員の登録")
     login = login.strip()
     if not login or not login.isascii() or " " in login:
         raise UserError("ログインIDは空白を含まない半角英数字で入力してください。", field="login")
@@ -143,7 +142,7 @@ def create_staff(signed: Signed, login: str, display_name: str, agency: str, rol
         raise UserError("役割を一つ以上選んでください（管理者・受付・コーディネーター・監督者）。",
                         field="roles")
     check_password_rule(password)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         if s.scalar(select(Staff).where(Staff.login == login)):
             raise UserError(f"ログインID「{login}」はすでに使われています。", field="login")
         staff = Staff(login=login, display_name=display_name.strip(),
@@ -159,10 +158,10 @@ def create_staff(signed: Signed, login: str, display_name: str, agency: str, rol
 
 def deactivate_staff(signed: Signed, staff_id: int) -> None:
     """The account can no longer sign in: its key wrap is removed; its history stays."""
-    require(signed.actor.is_admin, "職員の無効化")
+    access.require(signed, signed.actor.is_admin, "職員の無効化")
     if staff_id == signed.actor.staff_id:
         raise UserError("自分自身のアカウントは無効にできません。")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         staff = s.get(Staff, staff_id)
         if staff is None:
             raise UserError("その職員は見つかりません。")
@@ -181,12 +180,12 @@ def get_setting(session: Session, key: str) -> int:
 
 
 def set_setting(signed: Signed, key: str, value: int) -> None:
-    require(signed.actor.is_admin, "設定の変更")
+    access.require(signed, signed.actor.is_admin, "設定の変更")
     if key not in SETTING_DEFAULTS:
         raise UserError(f"設定「{key}」はありません。")
     if not 1 <= int(value) <= 120:
         raise UserError(f"{SETTING_LABELS[key]}は1〜120の範囲で入力してください。", field=key)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         row = s.get(Setting, key) or Setting(key=key)
         row.value = str(int(value))
         s.add(row)

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Attachment, Case, Sheet
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -99,9 +99,9 @@ def add_in(session: Session, actor: Actor, case_id: int, item: AttachmentInput,
 
 
 def add(signed: Signed, case_id: int, item: AttachmentInput, sheet_id: int | None = None) -> int:
-    require(signed.actor.is_intake, "添付ファイルの追加")
+    access.require(signed, signed.actor.is_intake, "添付ファイルの追加")
     sniff(item.filename, item.data)  # refuse before taking the write lock
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         from kodoku_desk.services.access import check_visible
 
         check_visible(s, signed.actor, case_id)
@@ -122,7 +122,7 @@ def list_for_case(session: Session, case_id: int) -> list[AttachmentRow]:
 
 def content(signed: Signed, attachment_id: int) -> tuple[str, str, bytes]:
     """(filename, mime, bytes) for viewing; the view is audited and scope-checked."""
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         row = s.get(Attachment, attachment_id)
         if row is None or s.get(Case, row.case_id) is None:
             raise UserError("その添付ファイルは見つかりません。")

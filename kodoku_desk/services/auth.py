@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AuthError
 from kodoku_desk.models import Agency, Staff
 from kodoku_desk.models.org import ROLE_ADMIN, ROLES
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.store.keys import check_password_rule
 from kodoku_desk.store.workspace import (
     Store,
@@ -144,33 +144,33 @@ def create_workspace(folder: Path | str, admin_login: str, admin_name: str, pass
 def verify_unlock(signed: Signed, password: str) -> bool:
     """Idle-lock unlock: the same password check as sign-in, logged either way."""
     ok = signed.store.keyfile.unlock(signed.actor.login, password) is not None
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         audit.record(s, signed.actor, "unlock" if ok else "unlock_failed")
     return ok
 
 
 def record_lock(signed: Signed) -> None:
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         audit.record(s, signed.actor, "lock")
 
 
 def change_password(signed: Signed, old: str, new: str) -> None:
     if signed.store.keyfile.unlock(signed.actor.login, old) is None:
-        with signed.store.write() as s:
+        with uow.write(signed) as s:
             audit.record(s, signed.actor, "password_change", "staff", signed.actor.staff_id,
                          {"result": "現在のパスワードが違う"})
         raise AuthError("現在のパスワードが違います。", field="old")
     check_password_rule(new)
     signed.store.rewrap(signed.actor.login, new)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         audit.record(s, signed.actor, "password_change", "staff", signed.actor.staff_id)
 
 
 def set_password(signed: Signed, login: str, new: str) -> None:
     """An admin sets another account's password (new account, or reset)."""
-    require(signed.actor.is_admin or login == signed.actor.login, "パスワードの設定")
+    access.require(signed, signed.actor.is_admin or login == signed.actor.login, "パスワードの設定")
     check_password_rule(new)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         staff = s.scalar(select(Staff).where(Staff.login == login))
         if staff is None:
             raise AuthError(f"職員 {login} は登録されていません。", field="login")
@@ -180,9 +180,9 @@ def set_password(signed: Signed, login: str, new: str) -> None:
 
 def create_recovery_code(signed: Signed) -> str:
     """A new recovery code (shown once). Any earlier code stops working."""
-    require(signed.actor.is_admin, "回復キーの作成")
+    access.require(signed, signed.actor.is_admin, "回復キーの作成")
     code = signed.store.new_recovery_code()
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         audit.record(s, signed.actor, "recovery_created")
     return code
 

@@ -9,12 +9,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Case, Consent, ConsentWithdrawal
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 
 METHODS = ("署名", "口頭")
@@ -91,8 +91,8 @@ def record_in(session: Session, actor: Actor, case_id: int, data: ConsentInput) 
 
 
 def record(signed: Signed, case_id: int, data: ConsentInput) -> int:
-    require(signed.actor.is_intake, "同意の記録")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_intake, "同意の記録")
+    with uow.write(signed) as s:
         _case_for_change(s, signed.actor, case_id)
         return record_in(s, signed.actor, case_id, data).id
 
@@ -101,10 +101,10 @@ def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
              reason: str = "") -> int:
     """Append a withdrawal. Hand-offs already sent stay in the record; no new sharing under
     this consent is possible afterwards."""
-    require(signed.actor.is_intake, "同意の撤回の記録")
+    access.require(signed, signed.actor.is_intake, "同意の撤回の記録")
     reason = check_text(reason, "撤回の理由", "reason")
     withdrawn_on = withdrawn_on or date.today()
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         consent = s.get(Consent, consent_id)
         if consent is None:
             raise UserError(f"同意（番号 {consent_id}）は見つかりません。")

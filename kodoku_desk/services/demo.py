@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kodoku_desk.models import Agency, Block, Staff
-from kodoku_desk.services import audit
+from kodoku_desk.services import audit, uow
 from kodoku_desk.services.auth import Signed, create_workspace
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -49,7 +49,7 @@ def _agency_rows() -> list[tuple[str, list[str], int | None, str]]:
 
 def _seed_org(signed: Signed) -> list[DemoLogin]:
     logins = [DemoLogin("admin", "管理 太郎", "福祉総務課", ["admin", "supervisor", "coordinator"])]
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         blocks = [Block(name=n) for n in BLOCKS]
         s.add_all(blocks)
         s.flush()

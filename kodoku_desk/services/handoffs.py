@@ -15,10 +15,10 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.domain.template import check_text, load_template
-from kodoku_desk.errors import AccessDenied, ConflictError, UserError
+from kodoku_desk.errors import ConflictError, UserError
 from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, Person, Sheet, now
 from kodoku_desk.models.handoffs import (
     ACCEPTED,
@@ -32,7 +32,7 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
@@ -99,9 +99,11 @@ def _refuse_step(state: str, target: str) -> None:
 
 def _check_who(h: Handoff, actor: Actor, target: str, who: str) -> None:
     if who == RECEIVER and actor.agency_id != h.to_agency_id:
-        raise AccessDenied(f"「{target}」にできるのは、つなぎを受けた機関の職員だけです。")
+        raise access.denied(f"つなぎの「{target}」", f"「{target}」にできるのは、つなぎを受けた機関の職員だけです。",
+                            target_type="handoff", target_id=h.id)
     if who == SENDER and actor.agency_id != h.from_agency_id:
-        raise AccessDenied("取下げができるのは、つなぎを送った機関の職員だけです。")
+        raise access.denied("つなぎの取下げ", "取下げができるのは、つなぎを送った機関の職員だけです。",
+                            target_type="handoff", target_id=h.id)
 
 
 def _check_note(target: str, note: str, alternative: str) -> None:
@@ -184,7 +186,7 @@ def transition(signed: Signed, handoff_id: int, action: str, note: str = "",
 
     expected_version: the Handoff.version the user was looking at; a stale one raises
     ConflictError and nothing is written."""
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         return transition_in(s, signed.actor, handoff_id, action, note, alternative,
                              expected_version)
 
@@ -299,8 +301,8 @@ def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: 
          share: list[str] | None = None, basis: str = BASIS_CONSENT, basis_reason: str = "",
          sheet_id: int | None = None) -> int:
     """Send a hand-off from the actor's agency. Returns its id."""
-    require(signed.actor.is_intake, "つなぎの送付")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_intake, "つなぎの送付")
+    with uow.write(signed) as s:
         from kodoku_desk.services.access import check_visible
 
         check_visible(s, signed.actor, case_id)

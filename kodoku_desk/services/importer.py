@@ -15,14 +15,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import routing
-from kodoku_desk.domain.actor import require
 from kodoku_desk.domain.dates import parse_date
 from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Staff
 from kodoku_desk.models.org import FIELDS
+from kodoku_desk.services import access, audit, intake, uow
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, intake
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
 from kodoku_desk.services.handoffs import SendInput
@@ -293,12 +292,12 @@ class ImportResult:
 
 def import_file(signed: Signed, path: Path | str) -> ImportResult:
     """Import every sheet of the file, or none."""
-    require(signed.actor.is_intake, "シートの取込")
+    access.require(signed, signed.actor.is_intake, "シートの取込")
     path = Path(path)
     records, name = read_json(path)
     saved = []
     rules = routing.rules_for(signed.folder)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         inputs = [to_input(s, r, i, name, path.parent) for i, r in enumerate(records)]
         for i, data in enumerate(inputs):
             try:

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import routing
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.template import (
     SheetTemplate,
     check_text,
@@ -21,7 +21,7 @@ from kodoku_desk.domain.template import (
     validate_worries,
 )
 from kodoku_desk.domain.text import case_search_text, phone_key, search_key
-from kodoku_desk.errors import AccessDenied, UserError
+from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
     Case,
@@ -35,8 +35,8 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.cases import URGENCIES
 from kodoku_desk.models.org import FIELDS
+from kodoku_desk.services import access, audit, indexing, uow
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, indexing
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.attachments import AttachmentInput
@@ -248,8 +248,8 @@ def scoped(session: Session, actor: Actor, matches: list[PersonMatch]) -> list[P
 def find_people(signed: Signed, query: str = "", birth_date: date | None = None,
                 phone: str = "") -> list[PersonMatch]:
     """search_people for the screen: scoped to what the worker may see, and audited."""
-    require(signed.actor.is_intake, "本人の検索")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_intake, "本人の検索")
+    with uow.write(signed) as s:
         found = scoped(s, signed.actor, search_people(s, query, birth_date, phone))
         audit.record(s, signed.actor, "search_person", "person", "",
                      {"criteria": [k for k, v in (("name", query), ("birth", birth_date),
@@ -260,8 +260,8 @@ def find_people(signed: Signed, query: str = "", birth_date: date | None = None,
 
 def check_duplicates(signed: Signed, kana: str, birth_date: date | None,
                      phone: str = "") -> list[PersonMatch]:
-    require(signed.actor.is_intake, "本人の検索")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_intake, "本人の検索")
+    with uow.write(signed) as s:
         found = scoped(s, signed.actor, likely_duplicates(s, kana, birth_date, phone))
         if found:
             audit.record(s, signed.actor, "duplicate_warning", "person",
@@ -368,10 +368,10 @@ def _check_choice_row(r: RoutingChoice, i: int) -> RoutingChoice:
 
 def save_intake(signed: Signed, data: IntakeInput) -> SavedIntake:
     """Save the sheet and everything with it in one unit of work (audited)."""
-    require(signed.actor.is_intake, "相談の受付")
+    access.require(signed, signed.actor.is_intake, "相談の受付")
     clean = validate(data)
     rules = routing.rules_for(signed.folder)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         return save_in(s, signed.actor, clean, rules)
 
 
@@ -427,7 +427,9 @@ def _intake_agency(session: Session, actor: Actor, agency_id: int | None) -> Age
     if agency is None:
         raise UserError("受付機関が登録されていません。", field="agency")
     if agency.id != actor.agency_id and not actor.sees_all_cases:
-        raise AccessDenied(f"「{agency.name}」の受付として記録する権限がありません（自分の機関の受付だけ記録できます）。")
+        raise access.denied("相談の受付", f"「{agency.name}」の受付として記録する権限がありません"
+                            "（自分の機関の受付だけ記録できます）。", target_type="agency",
+                            target_id=agency.id, field="agency")
     return agency
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import age_on
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.packet_model import (
@@ -46,7 +46,7 @@ from kodoku_desk.models import (
     now,
 )
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
-from kodoku_desk.services import audit, case_facts, plans
+from kodoku_desk.services import access, audit, case_facts, plans, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.meetings import (
     BASIS_ANONYMISED,
@@ -319,14 +319,14 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
                   progress: ProgressFn = _no_progress) -> ExportResult:
     """Writes the meeting packet (pdf|docx) to `out`. See the module docstring for guarantees."""
     actor = signed.actor
-    require(actor.is_coordinator, "会議資料の出力")
+    access.check(actor.is_coordinator, "会議資料の出力")
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
     path = check_out_path(out, fmt)
     if password is not None and fmt == "pdf":
         check_password_rule(password)  # the same rule as account passwords: a packet is as sensitive
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         packet = collect_packet(s, actor, session_id, redact)
     redacted_ids = {p.part_id for p in packet.parts if p.redacted}
     if redacted_ids:
@@ -355,7 +355,7 @@ def write_recorded(signed: Signed, path: Path, data: bytes, record: Callable[[Se
     the transaction, so a failed write rolls the records back; a failed commit removes the file."""
     written = False
     try:
-        with signed.store.write() as s:
+        with uow.write(signed) as s:
             result = record(s)
             s.flush()
             with atomic_output(path) as fh:
@@ -376,9 +376,9 @@ def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
     from kodoku_desk.services.meetings import session_decisions, session_view
 
     actor = signed.actor
-    require(actor.is_coordinator, "議事録の出力")
+    access.check(actor.is_coordinator, "議事録の出力")
     path = check_out_path(out, "docx")
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         view = session_view(s, session_id)
         decisions = session_decisions(s, session_id)
     data = render_minutes(view, decisions, progress=progress)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import parse_date, to_wareki
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
@@ -39,7 +39,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.models.plans import MEETING_KINDS
-from kodoku_desk.services import audit, plans
+from kodoku_desk.services import access, audit, plans, uow
 from kodoku_desk.services.auth import Signed
 
 SECRECY_SHIEN = (
@@ -285,12 +285,12 @@ def create_session(signed: Signed, title: str, held_on: date | str, *, start_tim
                    parts: Sequence[tuple[str, str]] = ()) -> int:
     """A new meeting session; `parts` = [(kind, title)] (at least one)."""
     actor = signed.actor
-    require(actor.is_coordinator, "会議の登録")
+    access.check(actor.is_coordinator, "会議の登録")
     if not parts:
         raise UserError("会議の部（種類）を1つ以上指定してください。", field="parts")
     for kind, _ in parts:
         rule_for(kind)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
         ms = MeetingSession(created_by=actor.staff_id, **values)
         s.add(ms)
@@ -306,8 +306,8 @@ def update_session(signed: Signed, session_id: int, title: str, held_on: date | 
                    start_time: str = "", end_time: str = "", place: str = "", chair: str = "",
                    block: str | int | None = None) -> None:
     actor = signed.actor
-    require(actor.is_coordinator, "会議の変更")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "会議の変更")
+    with uow.write(signed) as s:
         ms = _session(s, session_id)
         values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
         for k, v in values.items():
@@ -331,9 +331,9 @@ def _part(session: Session, part_id: int) -> MeetingPart:
 
 def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int:
     actor = signed.actor
-    require(actor.is_coordinator, "会議の変更")
+    access.check(actor.is_coordinator, "会議の変更")
     rule_for(kind)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         _session(s, session_id)
         seq = (s.scalar(select(func.max(MeetingPart.seq))
                         .where(MeetingPart.session_id == session_id)) or 0) + 1
@@ -346,8 +346,8 @@ def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int
 
 def remove_part(signed: Signed, part_id: int) -> None:
     actor = signed.actor
-    require(actor.is_coordinator, "会議の変更")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "会議の変更")
+    with uow.write(signed) as s:
         part = _part(s, part_id)
         if s.scalar(select(func.count()).select_from(MeetingDecision)
                     .where(MeetingDecision.part_id == part_id)):
@@ -366,8 +366,8 @@ def remove_part(signed: Signed, part_id: int) -> None:
 def set_members(signed: Signed, part_id: int, members: Sequence[MemberSpec]) -> None:
     """Replaces the part's members (agencies, staff, external members by name)."""
     actor = signed.actor
-    require(actor.is_coordinator, "会議の構成員の変更")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "会議の構成員の変更")
+    with uow.write(signed) as s:
         _part(s, part_id)
         rows = [_member_row(s, part_id, i, m) for i, m in enumerate(members, 1)]
         for old in s.scalars(select(PartMember).where(PartMember.part_id == part_id)):
@@ -408,10 +408,10 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
     """Puts a case on the part's agenda, if the part's kind allows it (the refusal names the
     case and why)."""
     actor = signed.actor
-    require(actor.is_coordinator, "議題の追加")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "議題の追加")
+    with uow.write(signed) as s:
         part = _part(s, part_id)
-        plans.checked_visible(s, actor, case_id)
+        access.check_visible(s, actor, case_id)
         case = s.get(Case, case_id)
         try:
             check_case_for_part(s, part, case, case_id)
@@ -435,8 +435,8 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
 
 def remove_case(signed: Signed, part_id: int, case_id: int) -> None:
     actor = signed.actor
-    require(actor.is_coordinator, "議題の削除")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "議題の削除")
+    with uow.write(signed) as s:
         item = s.scalar(select(AgendaItem).where(AgendaItem.part_id == part_id,
                                                  AgendaItem.case_id == case_id))
         if item is None:
@@ -448,8 +448,8 @@ def remove_case(signed: Signed, part_id: int, case_id: int) -> None:
 
 def can_add(signed: Signed, kind: str, case_ids: Sequence[int]) -> dict[int, str]:
     """For a case picker: case id → "" if it may go on a `kind` agenda, else the reason."""
-    require(signed.actor.is_coordinator, "議題の追加")
-    with signed.store.read() as s:
+    access.require(signed, signed.actor.is_coordinator, "議題の追加")
+    with uow.read(signed) as s:
         return {cid: case_refusal(s, kind, s.get(Case, cid), case_id=cid) or ""
                 for cid in case_ids}
 
@@ -475,8 +475,8 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
     from kodoku_desk.services.access import visible_query
 
     actor = signed.actor
-    require(actor.is_coordinator, "議題の追加")
-    with signed.store.read() as s:
+    access.check(actor.is_coordinator, "議題の追加")
+    with uow.read(signed) as s:
         part = _part(s, part_id)
         q = visible_query(actor).where(Case.status == "open")
         key = search_key(query)
@@ -501,8 +501,8 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
 
 
 def list_sessions(signed: Signed, since: date | None = None) -> list[SessionRow]:
-    require(signed.actor.is_coordinator, "会議の一覧")
-    with signed.store.read() as s:
+    access.require(signed, signed.actor.is_coordinator, "会議の一覧")
+    with uow.read(signed) as s:
         q = select(MeetingSession).order_by(MeetingSession.held_on, MeetingSession.id)
         if since is not None:
             q = q.where(MeetingSession.held_on >= since)
@@ -523,8 +523,8 @@ def list_sessions(signed: Signed, since: date | None = None) -> list[SessionRow]
 def get_session(signed: Signed, session_id: int) -> SessionView:
     """The session with parts, members and agenda; each agenda row re-checked against its
     part's kind rule now (consent withdrawn or case deleted since it was added)."""
-    require(signed.actor.is_coordinator, "会議の閲覧")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_coordinator, "会議の閲覧")
+    with uow.write(signed) as s:
         view = session_view(s, session_id)
         audit.record(s, signed.actor, "view_meeting", "meeting", session_id)
         return view
@@ -580,19 +580,19 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
     """After the meeting: the decisions for one case, the new 役割分担 (None = unchanged) and
     the next review date. The case's plan gets a new version with status 合意."""
     actor = signed.actor
-    require(actor.is_coordinator, "決定事項の記録")
+    access.check(actor.is_coordinator, "決定事項の記録")
     decisions = (decisions or "").strip()
     if not decisions:
         raise UserError("決定事項を入力してください。", field="decisions")
     review = next_review_on if isinstance(next_review_on, date) or next_review_on is None \
         else parse_date(next_review_on, field="next_review_on")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         part = _part(s, part_id)
         ms = _session(s, part.session_id)
         if not s.scalar(select(AgendaItem.id).where(AgendaItem.part_id == part_id,
                                                     AgendaItem.case_id == case_id)):
             raise UserError(f"ケース {case_id} はこの部の議題にありません。", field="case")
-        plans.checked_visible(s, actor, case_id)
+        access.check_visible(s, actor, case_id)
         case = s.get(Case, case_id)
         why = case_refusal(s, part.kind, case, case_id=case_id)
         if why:
@@ -630,8 +630,8 @@ def _decision_row(session: Session, d: MeetingDecision) -> DecisionRow:
 
 
 def decisions_for(signed: Signed, session_id: int) -> list[DecisionRow]:
-    require(signed.actor.is_coordinator, "決定事項の閲覧")
-    with signed.store.read() as s:
+    access.require(signed, signed.actor.is_coordinator, "決定事項の閲覧")
+    with uow.read(signed) as s:
         return session_decisions(s, session_id)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.models import Agency, Block, Case, Staff
-from kodoku_desk.services import meetings, plans
+from kodoku_desk.services import meetings, plans, uow
 from kodoku_desk.services.auth import Signed
 
 # The demo agendas take at most 6 consented and a handful of other cases; looking further would
@@ -24,7 +24,7 @@ ENOUGH_CONSENTED, ENOUGH_OTHER = 6, 20
 def _split_cases(signed: Signed) -> tuple[list[int], list[int]]:
     """(cases whose consent covers meetings, cases without such consent), oldest first, stopping
     once both lists hold enough for the demo agendas."""
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         ids = s.scalars(select(Case.id).where(Case.deleted.is_(False)).order_by(Case.id))
         consented, other = [], []
         for cid in ids:
@@ -36,7 +36,7 @@ def _split_cases(signed: Signed) -> tuple[list[int], list[int]]:
 
 
 def _members(signed: Signed, names: list[str]) -> list[meetings.MemberSpec]:
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         found = {a.name: a.id for a in s.scalars(select(Agency).where(Agency.name.in_(names)))}
         coord = s.scalar(select(Staff.id).where(Staff.login == "coord"))
     specs = [meetings.MemberSpec(agency_id=found[n]) for n in names if n in found]
@@ -66,11 +66,11 @@ def create_demo_meetings(signed: Signed, seed: int = 1, today: date | None = Non
         meetings.add_case(signed, shien, cid)
     for cid in consented[:4]:
         meetings.add_case(signed, juso, cid)
-        with signed.store.write() as s:
+        with uow.write(signed) as s:
             plans.ensure_plan(s, signed.actor, cid)
     ids.append(joint)
 
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         block = s.scalar(select(Block).order_by(Block.id))
         block_name = block.name if block else None
     study = meetings.create_session(

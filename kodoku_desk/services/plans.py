@@ -18,9 +18,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kodoku_desk.domain.actor import Actor, require
+from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import age_on, parse_date, to_wareki
-from kodoku_desk.errors import AccessDenied, UserError
+from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
     Case,
@@ -38,7 +38,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import ACCEPTED, DONE
 from kodoku_desk.models.plans import PLAN_STATUSES
-from kodoku_desk.services import audit, case_facts
+from kodoku_desk.services import access, audit, case_facts, uow
 from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
 
@@ -359,18 +359,8 @@ def _load_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise UserError(f"支援プラン {plan_id} は見つかりません。")
-    checked_visible(session, actor, plan.case_id)
+    check_visible(session, actor, plan.case_id)
     return plan
-
-
-def checked_visible(session: Session, actor: Actor, case_id: int) -> None:
-    """check_visible inside a write() unit of work, keeping the logged refusal (the unit of
-    work would otherwise roll it back with everything else)."""
-    try:
-        check_visible(session, actor, case_id)
-    except AccessDenied:
-        session.commit()
-        raise
 
 
 # ----------------------------------------------------------------------------- use cases
@@ -379,15 +369,15 @@ def checked_visible(session: Session, actor: Actor, case_id: int) -> None:
 def create_plan(signed: Signed, case_id: int, data: dict | None = None, note: str = "") -> int:
     """A new plan for the case, version 1 drafted from the case unless data is given."""
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの作成")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "支援プランの作成")
+    with uow.write(signed) as s:
         plan_id = create_plan_in(s, actor, case_id, data, note)
     return plan_id
 
 
 def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | None = None,
                    note: str = "") -> int:
-    checked_visible(session, actor, case_id)
+    check_visible(session, actor, case_id)
     current = plan_for_case(session, case_id)
     if current is not None and current.status not in ENDED:
         raise UserError(f"このケースには進行中の支援プラン（状態: {current.status}）があります。"
@@ -405,9 +395,9 @@ def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | No
 
 def draft_for_case(signed: Signed, case_id: int) -> dict:
     """The draft content a new plan would start with (nothing saved; the view is audited)."""
-    require(signed.actor.is_coordinator, "支援プランの作成")
-    with signed.store.write() as s:
-        checked_visible(s, signed.actor, case_id)
+    access.require(signed, signed.actor.is_coordinator, "支援プランの作成")
+    with uow.write(signed) as s:
+        check_visible(s, signed.actor, case_id)
         audit.record(s, signed.actor, "view_case", "case", case_id, {"purpose": "plan_draft"})
         return clean_data(draft_data(s, s.get(Case, case_id)))
 
@@ -415,9 +405,9 @@ def draft_for_case(signed: Signed, case_id: int) -> dict:
 def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> int:
     """Saves the edited content as a new version; returns its number."""
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの編集")
+    access.check(actor.is_coordinator, "支援プランの編集")
     content = clean_data(data)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.status not in EDITABLE:
             raise UserError(f"「{plan.status}」の支援プランは編集できません。")
@@ -433,8 +423,8 @@ def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> in
 
 def change_status(signed: Signed, plan_id: int, to_status: str, comment: str = "") -> str:
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの状態変更")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "支援プランの状態変更")
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         _transition(s, actor, plan, to_status, comment.strip())
         return plan.status
@@ -442,8 +432,8 @@ def change_status(signed: Signed, plan_id: int, to_status: str, comment: str = "
 
 def request_approval(signed: Signed, plan_id: int, comment: str = "") -> None:
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの承認申請")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "支援プランの承認申請")
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.status in ENDED:
             raise UserError(f"「{plan.status}」の支援プランは承認を申請できません。")
@@ -456,8 +446,8 @@ def request_approval(signed: Signed, plan_id: int, comment: str = "") -> None:
 
 def approve(signed: Signed, plan_id: int, comment: str = "") -> None:
     actor = signed.actor
-    require(actor.is_supervisor, "支援プランの承認")
-    with signed.store.write() as s:
+    access.check(actor.is_supervisor, "支援プランの承認")
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.approval != APPROVAL_PENDING:
             raise UserError("承認を申請されていない支援プランは承認できません。")
@@ -467,10 +457,10 @@ def approve(signed: Signed, plan_id: int, comment: str = "") -> None:
 def return_plan(signed: Signed, plan_id: int, comment: str) -> None:
     """The supervisor sends the plan back with a comment (差戻し)."""
     actor = signed.actor
-    require(actor.is_supervisor, "支援プランの差戻し")
+    access.check(actor.is_supervisor, "支援プランの差戻し")
     if not comment.strip():
         raise UserError("差戻しの理由（コメント）を書いてください。", field="comment")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.approval != APPROVAL_PENDING:
             raise UserError("承認を申請されていない支援プランは差し戻せません。")
@@ -493,7 +483,7 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
     """Records an evaluation (評価日, progress per goal, next direction). A plan being carried
     out (実施中) moves to 評価."""
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの評価")
+    access.check(actor.is_coordinator, "支援プランの評価")
     when = evaluated_on if isinstance(evaluated_on, date) else parse_date(evaluated_on,
                                                                           field="evaluated_on")
     if when is None:
@@ -503,7 +493,7 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
     rows = [r for r in rows if r["goal"] or r["progress"]]
     if not rows and not next_direction.strip():
         raise UserError("目標ごとの進み具合か今後の方向性を書いてください。", field="progress")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.status not in ("実施中", "評価", "見守り継続"):
             raise UserError(f"「{plan.status}」の支援プランは評価できません（実施中・評価・見守り継続のみ）。")
@@ -534,8 +524,8 @@ def goals_of(data: dict) -> list[str]:
 def list_plans(signed: Signed, status: str | None = None, case_id: int | None = None,
                limit: int = 500) -> list[PlanRow]:
     """Plans, most recently saved first."""
-    require(signed.actor.is_coordinator, "支援プランの一覧")
-    with signed.store.read() as s:
+    access.require(signed, signed.actor.is_coordinator, "支援プランの一覧")
+    with uow.read(signed) as s:
         return plan_rows(s, signed.actor, status=status, case_id=case_id, limit=limit)
 
 
@@ -568,8 +558,8 @@ def plan_for_case(session: Session, case_id: int) -> Plan | None:
 def get_plan(signed: Signed, plan_id: int) -> PlanView:
     """The plan with its versions, events and evaluations (the view is audited)."""
     actor = signed.actor
-    require(actor.is_coordinator, "支援プランの閲覧")
-    with signed.store.write() as s:
+    access.check(actor.is_coordinator, "支援プランの閲覧")
+    with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         audit.record(s, actor, "view_plan", "plan", plan.id)
         return plan_view(s, plan)
@@ -600,8 +590,8 @@ def plan_view(session: Session, plan: Plan) -> PlanView:
 
 
 def version_data(signed: Signed, plan_id: int, version: int) -> dict:
-    require(signed.actor.is_coordinator, "支援プランの閲覧")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_coordinator, "支援プランの閲覧")
+    with uow.write(signed) as s:
         _load_plan(s, signed.actor, plan_id)
         row = _version(s, plan_id, version)
         audit.record(s, signed.actor, "view_plan", "plan", plan_id, {"version": version})
@@ -618,8 +608,8 @@ def _version(session: Session, plan_id: int, version: int) -> PlanVersion:
 
 def compare_with_previous(signed: Signed, plan_id: int, version: int) -> list[FieldChange]:
     """What changed in `version` compared with the version before it (version 1: everything)."""
-    require(signed.actor.is_coordinator, "支援プランの閲覧")
-    with signed.store.write() as s:
+    access.require(signed, signed.actor.is_coordinator, "支援プランの閲覧")
+    with uow.write(signed) as s:
         _load_plan(s, signed.actor, plan_id)
         audit.record(s, signed.actor, "view_plan", "plan", plan_id, {"compare": version})
         current = _version(s, plan_id, version)

@@ -17,7 +17,6 @@ from sqlalchemy import Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import dates
-from kodoku_desk.domain.actor import require
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -32,7 +31,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import BASES, HANDOFF_STATES, RETURNED, SENT
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import day_start
@@ -83,19 +82,9 @@ def target_label(target_type: str) -> str:
 # --------------------------------------------------------------------------- access
 
 
-def require_supervisor(signed: Signed, what: str) -> None:
-    """Refuse anyone but a supervisor or admin; the refusal is committed to the audit log
-    before the error reaches the caller, so it survives whatever the caller does next."""
-    if signed.actor.is_supervisor:
-        return
-    with signed.store.write() as s:
-        audit.record(s, signed.actor, "access_denied", "review", what, {"what": what})
-    require(False, what)
-
-
 def _log(signed: Signed, action: str, target_type: str = "review", target_id: object = "",
          detail: dict | str = "") -> None:
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         audit.record(s, signed.actor, action, target_type, target_id, detail)
 
 
@@ -411,9 +400,9 @@ def iter_handoffs(session: Session, flt: HandoffFilter, today: date | None = Non
 def handoff_log(signed: Signed, flt: HandoffFilter, *, limit: int = DEFAULT_LIMIT,
                 offset: int = 0, today: date | None = None) -> HandoffLog:
     """A page of the log: `limit` rows after the first `offset` (the view asks page by page)."""
-    require_supervisor(signed, "つなぎ履歴の閲覧")
+    access.require_supervisor(signed, "つなぎ履歴の閲覧")
     validate_filter(flt)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         log = query_handoffs(s, flt, limit=limit, offset=offset, today=today)
     _log(signed, "view_handoff_log", detail={"filter": log.filter_text, "rows": len(log.rows),
                                               "offset": offset})
@@ -455,14 +444,14 @@ def query_timeline(session: Session, case_id: int) -> list[TimelineEvent]:
 def case_timeline(signed: Signed, case_id: int) -> list[TimelineEvent]:
     """Every hand-off event of one case, oldest first. Anyone who may see the case may see its
     hand-off history (the case view and meeting packets reuse this); refusals are logged."""
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         try:
             check_visible(s, signed.actor, case_id)
         except UserError:
             s.commit()  # keep the logged refusal
             raise
         audit.record(s, signed.actor, "view_timeline", "case", case_id)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         return query_timeline(s, case_id)
 
 
@@ -471,11 +460,11 @@ def case_timeline(signed: Signed, case_id: int) -> list[TimelineEvent]:
 
 def review_override(signed: Signed, handoff_id: int, comment: str) -> int:
     """A supervisor marks a consent override reviewed, with a comment. Logged; returns the id."""
-    require_supervisor(signed, "同意外提供の確認")
+    access.require_supervisor(signed, "同意外提供の確認")
     comment = (comment or "").strip()
     if not comment:
         raise UserError("確認のコメントを入力してください（判断の理由など）。", field="comment")
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         handoff = s.get(Handoff, handoff_id)
         if handoff is None:
             raise UserError(f"つなぎ #{handoff_id} は見つかりません。")
@@ -589,9 +578,9 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
 
 def disclosure_log(signed: Signed, flt: DisclosureFilter, *, limit: int = DEFAULT_LIMIT,
                    offset: int = 0) -> tuple[list[DisclosureRow], int]:
-    require_supervisor(signed, "提供記録の閲覧")
+    access.require_supervisor(signed, "提供記録の閲覧")
     check_period(flt.date_from, flt.date_to)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         rows, total = query_disclosures(s, flt, limit=limit, offset=offset)
     _log(signed, "view_disclosures", detail={"rows": len(rows), "offset": offset})
     return rows, total
@@ -676,9 +665,9 @@ def access_log(signed: Signed, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT,
                offset: int = 0) -> tuple[list[AccessRow], int]:
     """A page of the access log, newest first. Viewing it is itself logged, so a view that pages
     on sets `flt.upto_id` to the newest entry of its first page: the offsets then stay put."""
-    require_supervisor(signed, "閲覧・出力履歴の閲覧")
+    access.require_supervisor(signed, "閲覧・出力履歴の閲覧")
     check_period(flt.date_from, flt.date_to)
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         rows, total = query_access(s, flt, limit=limit, offset=offset)
     _log(signed, "view_access_log", detail={"rows": len(rows), "actor": flt.actor or "",
                                              "offset": offset})
@@ -688,8 +677,8 @@ def access_log(signed: Signed, flt: AccessFilter, *, limit: int = DEFAULT_LIMIT,
 def verify_audit_chain(signed: Signed) -> audit.ChainReport:
     """Walk the whole chain; the report names the first broken entry. The check is logged
     after the walk, so it never hides the entry it found."""
-    require_supervisor(signed, "監査ログの検証")
-    with signed.store.read() as s:
+    access.require_supervisor(signed, "監査ログの検証")
+    with uow.read(signed) as s:
         report = audit.verify_chain(s)
     _log(signed, "verify_chain", "audit_log", report.broken_id or "",
          {"ok": report.ok, "checked": report.checked})
@@ -721,12 +710,12 @@ def export_handoff_log(signed: Signed, flt: HandoffFilter, path: Path | str, fmt
     the user chose; returns the row count."""
     from kodoku_desk.exports import csv_export, report_pdf
 
-    require_supervisor(signed, "つなぎ履歴の出力")
+    access.require_supervisor(signed, "つなぎ履歴の出力")
     if fmt not in ("csv", "pdf"):
         raise UserError("出力形式は csv か pdf を選んでください。", field="format")
     validate_filter(flt)
     today = today or date.today()
-    with signed.store.read() as s:
+    with uow.read(signed) as s:
         total = count_handoffs(s, flt, today)
         if fmt == "pdf" and total > PDF_LIMIT:
             raise UserError(f"条件に合うつなぎが {total:,} 件あります。PDF は {PDF_LIMIT:,} 件までです。"
@@ -751,8 +740,8 @@ DISCLOSURE_CSV_HEADER = ["記録ID", "提供日時", "ケース番号", "提供�
 def export_disclosures(signed: Signed, flt: DisclosureFilter, path: Path | str) -> int:
     from kodoku_desk.exports import csv_export
 
-    require_supervisor(signed, "提供記録の出力")
-    with signed.store.read() as s:
+    access.require_supervisor(signed, "提供記録の出力")
+    with uow.read(signed) as s:
         rows, _ = query_disclosures(s, flt, limit=EXPORT_LIMIT)
     csv_export.write_csv(path, DISCLOSURE_CSV_HEADER, [
         [r.id, _dt(r.at), r.case_no, r.actor, r.from_agency, r.to_agency, r.recipient,
@@ -769,8 +758,8 @@ ACCESS_CSV_HEADER = ["記録ID", "日時", "ログインID", "氏名", "操作",
 def export_access_log(signed: Signed, flt: AccessFilter, path: Path | str) -> int:
     from kodoku_desk.exports import csv_export
 
-    require_supervisor(signed, "閲覧・出力履歴の出力")
-    with signed.store.read() as s:
+    access.require_supervisor(signed, "閲覧・出力履歴の出力")
+    with uow.read(signed) as s:
         rows, _ = query_access(s, flt, limit=EXPORT_LIMIT)
     csv_export.write_csv(path, ACCESS_CSV_HEADER, [
         [r.id, _dt(r.at), r.actor, r.actor_name, r.action_label, r.action,
@@ -783,7 +772,7 @@ __all__ = [
     "AccessFilter", "AccessRow", "DisclosureFilter", "DisclosureRow", "HandoffFilter",
     "HandoffLog", "HandoffRow", "TimelineEvent", "access_log", "case_timeline", "disclosure_log",
     "export_access_log", "export_disclosures", "export_handoff_log", "handoff_log",
-    "require_supervisor", "review_override", "verify_audit_chain",
+    "review_override", "verify_audit_chain",
 ]
 
 
@@ -804,8 +793,8 @@ class FilterChoices:
 
 
 def filter_choices(signed: Signed) -> FilterChoices:
-    require_supervisor(signed, "確認・監査の画面")
-    with signed.store.read() as s:
+    access.require_supervisor(signed, "確認・監査の画面")
+    with uow.read(signed) as s:
         return FilterChoices(
             agencies=sorted(agency_names(s).items(), key=lambda kv: kv[0]),
             blocks=sorted(block_names(s).items()),

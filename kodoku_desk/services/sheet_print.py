@@ -18,12 +18,11 @@ from kodoku_desk.domain.template import SheetTemplate, load_template
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.sheet_pdf import FilledSheet, render_blank_part_a, render_filled
 from kodoku_desk.models import Agency, Case, HouseholdMember, Sheet, Staff
-from kodoku_desk.services import audit
+from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import consents_for_case, describe_scope
 from kodoku_desk.services.handoffs import visible_sheet
 from kodoku_desk.services.meeting_packets import check_out_path, write_recorded
-from kodoku_desk.services.plans import checked_visible
 from kodoku_desk.store.files import atomic_output
 
 ProgressFn = Callable[[int, int], None]
@@ -119,11 +118,11 @@ def print_sheet(signed: Signed, sheet_id: int, out: Path | str,
     """A saved sheet (parts A and B) as A4 PDF, limited to what the actor may see."""
     actor = signed.actor
     path = check_out_path(out, "pdf")
-    with signed.store.write() as s:  # a refusal is logged (and kept)
+    with uow.write(signed) as s:  # a refusal is logged (and kept)
         sheet = s.get(Sheet, sheet_id)
         if sheet is None:
             raise UserError(f"シート {sheet_id} は見つかりません。")
-        checked_visible(s, actor, sheet.case_id)
+        access.check_visible(s, actor, sheet.case_id)
         template = load_template(sheet.template_version)
         data_in = filled_sheet(s, actor, sheet, template)
         case_id = sheet.case_id

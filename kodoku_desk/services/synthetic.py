@@ -64,7 +64,7 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import audit
+from kodoku_desk.services import audit, uow
 from kodoku_desk.services import synthetic_vocab as V
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
@@ -181,7 +181,7 @@ def populate(signed: Signed, cases: int, seed: int, progress: Progress | None = 
     reference = reference or date.today()
     rules = routing.rules_for(signed.folder)
     summary = Summary(seed, reference)
-    with signed.store.write() as s:
+    with uow.write(signed) as s:
         org = _load_org(s)
         gen = _Generator(random.Random(seed), org, rules, reference, _start_ids(s),
                          _case_counters(s))
