@@ -7,14 +7,15 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Legal bases for a disclosure: the rules own them (docs/DOMAIN.md §6).
+from kodoku_desk.domain.consent import (  # noqa: E402, F401
+    BASES,
+    BASIS_CONSENT,
+    BASIS_LAW,
+    BASIS_MEETING,
+    BASIS_VITAL,
+)
 from kodoku_desk.models.base import Base, now
-
-# Legal bases for a disclosure (docs/DOMAIN.md §6).
-BASIS_CONSENT = "本人同意"
-BASIS_MEETING = "支援会議"
-BASIS_LAW = "法令に基づく通告"
-BASIS_VITAL = "生命・身体の保護"
-BASES = (BASIS_CONSENT, BASIS_MEETING, BASIS_LAW, BASIS_VITAL)
 
 # Hand-off states (docs/DOMAIN.md §5).
 SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN = (

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kodoku_desk.domain.plan import STATUSES as PLAN_STATUSES  # noqa: F401 - the column's values
 from kodoku_desk.models.base import Base, now
 
-PLAN_STATUSES = ("案", "会議提出", "合意", "実施中", "評価", "終結", "中断", "見守り継続")
 MEETING_KINDS = ("重層的支援会議", "支援会議", "支援者支援会議", "地域協議会")
 
 

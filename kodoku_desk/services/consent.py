@@ -9,15 +9,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import consent as rules
 from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.consent import METHODS
 from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Case, Consent, ConsentWithdrawal
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
-
-METHODS = ("署名", "口頭")
 
 
 @dataclass
@@ -48,7 +48,7 @@ class ConsentRow:
 
     @property
     def active(self) -> bool:
-        return self.given and self.withdrawn_on is None
+        return rules.in_force(self.given, self.withdrawn_on)
 
 
 def check_input(session: Session, data: ConsentInput) -> None:
@@ -145,12 +145,9 @@ def covers(session: Session, case_id: int, agency: Agency | int) -> bool:
         agency = session.get(Agency, agency)
         if agency is None:
             return False
-    for consent in active_consents(session, case_id):
-        if agency.id in consent.scope_agencies:
-            return True
-        if set(agency.fields) & set(consent.scope_fields):
-            return True
-    return False
+    scopes = [rules.Scope.of(c.scope_agencies, c.scope_fields, c.covers_meetings)
+              for c in active_consents(session, case_id)]
+    return rules.any_covers(scopes, agency.id, agency.fields)
 
 
 def consents_for_case(session: Session, case_id: int) -> list[ConsentRow]:

@@ -15,7 +15,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from kodoku_desk.domain import consent as consent_rules
 from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.consent import HANDOFF_BASES
 from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import ConflictError, UserError
@@ -23,9 +25,7 @@ from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, 
 from kodoku_desk.models.handoffs import (
     ACCEPTED,
     ACKNOWLEDGED,
-    BASES,
     BASIS_CONSENT,
-    BASIS_MEETING,
     DONE,
     RETURNED,
     SENT,
@@ -73,7 +73,6 @@ INBOX_BUCKETS: dict[str, tuple[str, ...]] = {
 }
 OUTBOX_BUCKETS: dict[str, tuple[str, ...]] = {**INBOX_BUCKETS, "取下げ": (WITHDRAWN,)}
 # A hand-off may only be sent under these; 支援会議 sharing happens inside a meeting packet.
-HANDOFF_BASES = tuple(b for b in BASES if b != BASIS_MEETING)
 
 
 def allowed_actions(state: str, actor_agency_id: int | None, from_agency_id: int,
@@ -214,24 +213,9 @@ def check_share(share: Iterable[str] | None, template_version: str | None = None
 
 
 def _gate(session: Session, case_id: int, agency: Agency, basis: str,
-          basis_reason: str) -> tuple[str, str, bool]:
-    """The consent gate: returns (basis, reason, consent_override)."""
-    if basis not in BASES:
-        raise UserError(f"根拠「{basis}」はありません。選べるのは {'・'.join(HANDOFF_BASES)} です。",
-                        field="basis")
-    if basis == BASIS_MEETING:
-        raise UserError("「支援会議」を根拠にした共有は、会議資料の中でだけ行えます。"
-                        "つなぎには本人同意か別の根拠を選んでください。", field="basis")
+          basis_reason: str) -> consent_rules.Gate:
     covered = consent_service.covers(session, case_id, agency)
-    if basis == BASIS_CONSENT:
-        if not covered:
-            raise UserError(f"「{agency.name}」は本人の同意の範囲に入っていません（または同意が撤回されています）。"
-                            "同意の範囲外に送るには、別の根拠（法令に基づく通告・生命・身体の保護）と"
-                            "その理由を書いてください。", field="basis")
-        return basis, basis_reason, False
-    if not basis_reason:
-        raise UserError(f"根拠「{basis}」で送るときは、その理由を書いてください。", field="basis_reason")
-    return basis, basis_reason, not covered
+    return consent_rules.handoff_gate(basis, basis_reason, covered, agency.name)
 
 
 def _check_onward_share(session: Session, actor: Actor, case_id: int, share: list[str],
@@ -274,7 +258,8 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
     share = check_share(data.share, sheet.template_version if sheet else None)
     _check_onward_share(session, actor, case_id, share, sheet)
     basis_reason = check_text(data.basis_reason, "根拠の理由", "basis_reason")
-    basis, basis_reason, override = _gate(session, case_id, to, data.basis, basis_reason)
+    gate = _gate(session, case_id, to, data.basis, basis_reason)
+    basis, basis_reason, override = gate.basis, gate.reason, gate.override
     at = at or now()
     due = add_business_days(at.date(), get_setting(session, "overdue_business_days"))
     h = Handoff(case_id=case_id, sheet_id=sheet_id, from_agency_id=from_agency_id,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain.actor import Actor
+from kodoku_desk.domain.consent import BASIS_ANONYMISED, BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.domain.dates import age_on
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.packet_model import (
@@ -45,11 +46,9 @@ from kodoku_desk.models import (
     Staff,
     now,
 )
-from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.services import access, audit, case_facts, plans, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.meetings import (
-    BASIS_ANONYMISED,
     SECRECY_REDACTED,
     case_refusal,
     meeting_consent,
@@ -319,7 +318,7 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
                   progress: ProgressFn = _no_progress) -> ExportResult:
     """Writes the meeting packet (pdf|docx) to `out`. See the module docstring for guarantees."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議資料の出力")
+    access.require(signed, actor.is_coordinator, "会議資料の出力")
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
@@ -376,7 +375,7 @@ def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
     from kodoku_desk.services.meetings import session_decisions, session_view
 
     actor = signed.actor
-    access.check(actor.is_coordinator, "議事録の出力")
+    access.require(signed, actor.is_coordinator, "議事録の出力")
     path = check_out_path(out, "docx")
     with uow.read(signed) as s:
         view = session_view(s, session_id)

@@ -56,7 +56,6 @@ SECRECY_REDACTED = (
     "個人を特定しようとしないでください。会議終了後に回収します。"
 )
 # A redacted copy of a case without consent is recorded under this basis (no identifying data left).
-BASIS_ANONYMISED = "匿名化"
 
 
 @dataclass(frozen=True)
@@ -285,7 +284,7 @@ def create_session(signed: Signed, title: str, held_on: date | str, *, start_tim
                    parts: Sequence[tuple[str, str]] = ()) -> int:
     """A new meeting session; `parts` = [(kind, title)] (at least one)."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議の登録")
+    access.require(signed, actor.is_coordinator, "会議の登録")
     if not parts:
         raise UserError("会議の部（種類）を1つ以上指定してください。", field="parts")
     for kind, _ in parts:
@@ -306,7 +305,7 @@ def update_session(signed: Signed, session_id: int, title: str, held_on: date | 
                    start_time: str = "", end_time: str = "", place: str = "", chair: str = "",
                    block: str | int | None = None) -> None:
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議の変更")
+    access.require(signed, actor.is_coordinator, "会議の変更")
     with uow.write(signed) as s:
         ms = _session(s, session_id)
         values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
@@ -331,7 +330,7 @@ def _part(session: Session, part_id: int) -> MeetingPart:
 
 def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int:
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議の変更")
+    access.require(signed, actor.is_coordinator, "会議の変更")
     rule_for(kind)
     with uow.write(signed) as s:
         _session(s, session_id)
@@ -346,7 +345,7 @@ def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int
 
 def remove_part(signed: Signed, part_id: int) -> None:
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議の変更")
+    access.require(signed, actor.is_coordinator, "会議の変更")
     with uow.write(signed) as s:
         part = _part(s, part_id)
         if s.scalar(select(func.count()).select_from(MeetingDecision)
@@ -366,7 +365,7 @@ def remove_part(signed: Signed, part_id: int) -> None:
 def set_members(signed: Signed, part_id: int, members: Sequence[MemberSpec]) -> None:
     """Replaces the part's members (agencies, staff, external members by name)."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "会議の構成員の変更")
+    access.require(signed, actor.is_coordinator, "会議の構成員の変更")
     with uow.write(signed) as s:
         _part(s, part_id)
         rows = [_member_row(s, part_id, i, m) for i, m in enumerate(members, 1)]
@@ -408,7 +407,7 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
     """Puts a case on the part's agenda, if the part's kind allows it (the refusal names the
     case and why)."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "議題の追加")
+    access.require(signed, actor.is_coordinator, "議題の追加")
     with uow.write(signed) as s:
         part = _part(s, part_id)
         access.check_visible(s, actor, case_id)
@@ -435,7 +434,7 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
 
 def remove_case(signed: Signed, part_id: int, case_id: int) -> None:
     actor = signed.actor
-    access.check(actor.is_coordinator, "議題の削除")
+    access.require(signed, actor.is_coordinator, "議題の削除")
     with uow.write(signed) as s:
         item = s.scalar(select(AgendaItem).where(AgendaItem.part_id == part_id,
                                                  AgendaItem.case_id == case_id))
@@ -475,7 +474,7 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
     from kodoku_desk.services.access import visible_query
 
     actor = signed.actor
-    access.check(actor.is_coordinator, "議題の追加")
+    access.require(signed, actor.is_coordinator, "議題の追加")
     with uow.read(signed) as s:
         part = _part(s, part_id)
         q = visible_query(actor).where(Case.status == "open")
@@ -580,7 +579,7 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
     """After the meeting: the decisions for one case, the new 役割分担 (None = unchanged) and
     the next review date. The case's plan gets a new version with status 合意."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "決定事項の記録")
+    access.require(signed, actor.is_coordinator, "決定事項の記録")
     decisions = (decisions or "").strip()
     if not decisions:
         raise UserError("決定事項を入力してください。", field="decisions")

@@ -18,8 +18,25 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import plan as lifecycle
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import age_on, parse_date, to_wareki
+from kodoku_desk.domain.plan import (
+    APPROVAL_NONE,
+    APPROVAL_OK,
+    APPROVAL_PENDING,
+    APPROVAL_RETURNED,
+    EDITABLE,
+    ENDED,
+    EV_APPROVE,
+    EV_CREATE,
+    EV_EVALUATION,
+    EV_REQUEST,
+    EV_RETURN,
+    EV_STATUS,
+    EV_WITHDRAWN,
+    TRANSITIONS,
+)
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -37,12 +54,9 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, DONE
-from kodoku_desk.models.plans import PLAN_STATUSES
 from kodoku_desk.services import access, audit, case_facts, uow
 from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
-
-ENDED = ("終結", "中断")  # a case may get a new plan only when its current one has ended
 
 # (key, 見出し, kind). kind: text / date / lines (list[str]) / issues / roles.
 PLAN_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -67,26 +81,6 @@ ISSUE_COLUMNS = (("field", "分野"), ("issue", "課題"), ("person_view", "本�
 ROLE_COLUMNS = (("what", "支援内容"), ("agency", "機関"), ("person", "担当者"),
                 ("frequency", "頻度"), ("period", "期間"))
 
-# The lifecycle (docs/DOMAIN.md §8). 評価 may lead back to 実施中 (next cycle) or to a new agreement
-# at a meeting (会議提出); 見守り継続 is a legitimate long-term outcome that can be re-evaluated.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "案": ("会議提出", "中断"),
-    "会議提出": ("合意", "案", "中断"),
-    "合意": ("実施中", "案", "中断"),
-    "実施中": ("評価", "中断"),
-    "評価": ("実施中", "会議提出", "終結", "中断", "見守り継続"),
-    "見守り継続": ("評価", "終結"),
-    "中断": ("案",),
-    "終結": (),
-}
-assert set(TRANSITIONS) == set(PLAN_STATUSES)
-NEEDS_APPROVAL = ("実施中",)  # entering these needs a supervisor's approval of the current version
-EDITABLE = ("案", "会議提出", "合意", "評価", "見守り継続", "実施中")
-
-APPROVAL_NONE, APPROVAL_PENDING, APPROVAL_OK, APPROVAL_RETURNED = "", "申請中", "承認", "差戻し"
-EV_CREATE, EV_STATUS, EV_REQUEST, EV_APPROVE, EV_RETURN, EV_WITHDRAWN, EV_EVALUATION = (
-    "作成", "状態変更", "承認申請", "承認", "差戻し", "承認取消（編集）", "評価記録",
-)
 
 
 # ----------------------------------------------------------------------------- results
@@ -311,19 +305,7 @@ def diff_data(before: dict, after: dict) -> list[FieldChange]:
 
 
 def check_transition(plan: Plan, to_status: str) -> None:
-    """The lifecycle rule, in one place. Raises a Japanese sentence when refused."""
-    if to_status not in TRANSITIONS:
-        raise UserError(f"「{to_status}」は支援プランの状態ではありません。")
-    allowed = TRANSITIONS[plan.status]
-    if to_status not in allowed:
-        if not allowed:
-            raise UserError(f"支援プランは「{plan.status}」のため、これ以上状態を変更できません。")
-        options = "「" + "」「".join(allowed) + "」"
-        raise UserError(f"支援プランの状態を「{plan.status}」から「{to_status}」に変更することはできません。"
-                        f"「{plan.status}」からは{options}に変更できます。")
-    if to_status in NEEDS_APPROVAL and plan.approval != APPROVAL_OK:
-        raise UserError(f"監督者の承認がないため「{to_status}」にできません。"
-                        "先に承認を申請し、監督者の承認を受けてください。")
+    lifecycle.check_transition(plan.status, plan.approval, to_status)
 
 
 def _transition(session: Session, actor: Actor, plan: Plan, to_status: str, comment: str) -> None:
@@ -369,7 +351,7 @@ def _load_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
 def create_plan(signed: Signed, case_id: int, data: dict | None = None, note: str = "") -> int:
     """A new plan for the case, version 1 drafted from the case unless data is given."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの作成")
+    access.require(signed, actor.is_coordinator, "支援プランの作成")
     with uow.write(signed) as s:
         plan_id = create_plan_in(s, actor, case_id, data, note)
     return plan_id
@@ -384,11 +366,11 @@ def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | No
                         "そのプランを編集するか、終結・中断にしてから新しいプランを作成してください。")
     case = session.get(Case, case_id)
     content = clean_data(data if data is not None else draft_data(session, case))
-    plan = Plan(case_id=case_id, status="案", created_by=actor.staff_id)
+    plan = Plan(case_id=case_id, status=lifecycle.DRAFT, created_by=actor.staff_id)
     session.add(plan)
     session.flush()
     _append_version(session, actor, plan, content, note or "ケースから作成")
-    session.add(PlanEvent(plan_id=plan.id, kind=EV_CREATE, to_status="案", actor_id=actor.staff_id))
+    session.add(PlanEvent(plan_id=plan.id, kind=EV_CREATE, to_status=lifecycle.DRAFT, actor_id=actor.staff_id))
     audit.record(session, actor, "create", "plan", plan.id, {"case_id": case_id})
     return plan.id
 
@@ -405,7 +387,7 @@ def draft_for_case(signed: Signed, case_id: int) -> dict:
 def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> int:
     """Saves the edited content as a new version; returns its number."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの編集")
+    access.require(signed, actor.is_coordinator, "支援プランの編集")
     content = clean_data(data)
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
@@ -423,7 +405,7 @@ def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> in
 
 def change_status(signed: Signed, plan_id: int, to_status: str, comment: str = "") -> str:
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの状態変更")
+    access.require(signed, actor.is_coordinator, "支援プランの状態変更")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         _transition(s, actor, plan, to_status, comment.strip())
@@ -432,7 +414,7 @@ def change_status(signed: Signed, plan_id: int, to_status: str, comment: str = "
 
 def request_approval(signed: Signed, plan_id: int, comment: str = "") -> None:
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの承認申請")
+    access.require(signed, actor.is_coordinator, "支援プランの承認申請")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.status in ENDED:
@@ -446,7 +428,7 @@ def request_approval(signed: Signed, plan_id: int, comment: str = "") -> None:
 
 def approve(signed: Signed, plan_id: int, comment: str = "") -> None:
     actor = signed.actor
-    access.check(actor.is_supervisor, "支援プランの承認")
+    access.require(signed, actor.is_supervisor, "支援プランの承認")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         if plan.approval != APPROVAL_PENDING:
@@ -457,7 +439,7 @@ def approve(signed: Signed, plan_id: int, comment: str = "") -> None:
 def return_plan(signed: Signed, plan_id: int, comment: str) -> None:
     """The supervisor sends the plan back with a comment (差戻し)."""
     actor = signed.actor
-    access.check(actor.is_supervisor, "支援プランの差戻し")
+    access.require(signed, actor.is_supervisor, "支援プランの差戻し")
     if not comment.strip():
         raise UserError("差戻しの理由（コメント）を書いてください。", field="comment")
     with uow.write(signed) as s:
@@ -483,7 +465,7 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
     """Records an evaluation (評価日, progress per goal, next direction). A plan being carried
     out (実施中) moves to 評価."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの評価")
+    access.require(signed, actor.is_coordinator, "支援プランの評価")
     when = evaluated_on if isinstance(evaluated_on, date) else parse_date(evaluated_on,
                                                                           field="evaluated_on")
     if when is None:
@@ -495,8 +477,7 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
         raise UserError("目標ごとの進み具合か今後の方向性を書いてください。", field="progress")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
-        if plan.status not in ("実施中", "評価", "見守り継続"):
-            raise UserError(f"「{plan.status}」の支援プランは評価できません（実施中・評価・見守り継続のみ）。")
+        lifecycle.check_evaluable(plan.status)
         version = latest_version(s, plan.id)
         ev = PlanEvaluation(plan_id=plan.id, plan_version_id=version.id, evaluated_on=when,
                             progress=rows, next_direction=next_direction.strip(),
@@ -505,8 +486,8 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
         s.add(PlanEvent(plan_id=plan.id, kind=EV_EVALUATION, from_status=plan.status,
                         to_status=plan.status, actor_id=actor.staff_id,
                         comment=f"評価日 {to_wareki(when)}"))
-        if plan.status != "評価":
-            _transition(s, actor, plan, "評価", f"評価日 {to_wareki(when)}")
+        if plan.status != lifecycle.EVALUATING:
+            _transition(s, actor, plan, lifecycle.EVALUATING, f"評価日 {to_wareki(when)}")
         s.flush()
         audit.record(s, actor, "create", "plan_evaluation", ev.id, {"plan_id": plan.id})
         return ev.id
@@ -558,7 +539,7 @@ def plan_for_case(session: Session, case_id: int) -> Plan | None:
 def get_plan(signed: Signed, plan_id: int) -> PlanView:
     """The plan with its versions, events and evaluations (the view is audited)."""
     actor = signed.actor
-    access.check(actor.is_coordinator, "支援プランの閲覧")
+    access.require(signed, actor.is_coordinator, "支援プランの閲覧")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         audit.record(s, actor, "view_plan", "plan", plan.id)
@@ -626,20 +607,6 @@ def ensure_plan(session: Session, actor: Actor, case_id: int) -> Plan:
     return plan
 
 
-def path_to(start: str, target: str) -> list[str]:
-    """The shortest chain of allowed steps from `start` to `target` (never through 中断/終結)."""
-    frontier, seen = [[start]], {start}
-    while frontier:
-        path = frontier.pop(0)
-        if path[-1] == target:
-            return path[1:]
-        for nxt in TRANSITIONS[path[-1]]:
-            if nxt not in seen and nxt not in ("中断", "終結"):
-                seen.add(nxt)
-                frontier.append(path + [nxt])
-    return []
-
-
 def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: dict,
                        note: str) -> PlanVersion:
     """Used by meetings.record_decision: the case's plan gets a new version with status 合意.
@@ -647,7 +614,7 @@ def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: di
     the one transition function (e.g. 案 → 会議提出 → 合意, 実施中 → 評価 → 会議提出 → 合意),
     each step recorded; a plan already 合意 just gets the new version."""
     plan = ensure_plan(session, actor, case_id)
-    for step in path_to(plan.status, "合意"):
+    for step in lifecycle.steps_to(plan.status, lifecycle.AGREED):
         _transition(session, actor, plan, step, note)
     data = dict(latest_version(session, plan.id).data)
     data.update(changes)
@@ -660,7 +627,7 @@ def agree_from_meeting(session: Session, actor: Actor, case_id: int, changes: di
 __all__ = [
     "PLAN_FIELDS", "TRANSITIONS", "PlanRow", "PlanView", "FieldChange", "add_evaluation",
     "agree_from_meeting", "approve", "change_status", "check_transition", "compare_with_previous",
-    "create_plan", "diff_data", "ensure_plan", "latest_version", "path_to", "draft_data", "draft_for_case", "get_plan", "goals_of",
+    "create_plan", "diff_data", "ensure_plan", "latest_version", "draft_data", "draft_for_case", "get_plan", "goals_of",
     "list_plans", "plan_for_case", "render_value", "request_approval", "return_plan",
     "save_version", "version_data",
 ]
