@@ -57,6 +57,33 @@ def list_staff(session: Session) -> list[StaffRow]:
             for s in session.scalars(select(Staff).order_by(Staff.id))]
 
 
+# ------------------------------------------------------------------- use cases that read
+
+
+def staff_accounts(signed: Signed) -> list[StaffRow]:
+    """Every account with its roles: admins only (the UI's 職員 page and `staff list`)."""
+    access.require_admin(signed, "職員一覧の閲覧")
+    with uow.read(signed) as s:
+        return list_staff(s)
+
+
+def agencies(signed: Signed, include_inactive: bool = True) -> list[AgencyRow]:
+    """The organisation's agencies: anyone signed in (every picker needs them)."""
+    with uow.read(signed) as s:
+        return list_agencies(s, include_inactive)
+
+
+def block_names(signed: Signed) -> list[str]:
+    with uow.read(signed) as s:
+        return [b.name for b in list_blocks(s)]
+
+
+def settings(signed: Signed, keys: list[str] | None = None) -> dict[str, int]:
+    """Workspace settings (the idle lock applies to everyone, so anyone may read them)."""
+    with uow.read(signed) as s:
+        return {key: get_setting(s, key) for key in (keys or list(SETTING_DEFAULTS))}
+
+
 def agency_by_name(session: Session, name: str) -> Agency:
     agency = session.scalar(select(Agency).where(Agency.name == name.strip()))
     if agency is None:
