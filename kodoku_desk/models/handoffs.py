@@ -15,13 +15,18 @@ from kodoku_desk.domain.consent import (  # noqa: E402, F401
     BASIS_MEETING,
     BASIS_VITAL,
 )
-from kodoku_desk.models.base import Base, now
 
-# Hand-off states (docs/DOMAIN.md §5).
-SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN = (
-    "送付", "受理", "対応中", "完了", "返送", "取下げ",
+# Hand-off states: the rules own them (docs/DOMAIN.md §5).
+from kodoku_desk.domain.handoff import (  # noqa: E402, F401
+    ACCEPTED,
+    ACKNOWLEDGED,
+    DONE,
+    RETURNED,
+    SENT,
+    WITHDRAWN,
 )
-HANDOFF_STATES = (SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN)
+from kodoku_desk.domain.handoff import STATES as HANDOFF_STATES  # noqa: E402, F401
+from kodoku_desk.models.base import Base, now
 
 
 class Consent(Base):

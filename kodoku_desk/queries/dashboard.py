@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from kodoku_desk.domain import handoff as handoff_rules
+from kodoku_desk.domain.dates import business_days_between, is_business_day
 from kodoku_desk.models import (
     Agency,
     AgendaItem,
@@ -32,16 +34,13 @@ from kodoku_desk.models import (
     PlanEvent,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
-from kodoku_desk.services import access, uow
+from kodoku_desk.services import access, handoffs, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.review import (
     _log,
     agency_names,
     block_names,
-    count_business_days,
-    is_business_day,
     is_reviewed,
-    overdue_business_days,
     primary_field,
     staff_names,
 )
@@ -210,7 +209,7 @@ def open_by_agency(session: Session, today: date) -> list[OpenByAgency]:
         oldest_dt = _as_datetime(oldest)
         out.append(OpenByAgency(
             agency_id, names.get(agency_id, ""), int(count or 0), int(in_progress.get(agency_id, 0)),
-            bands, oldest_dt, count_business_days(oldest_dt.date(), today) if oldest_dt else 0))
+            bands, oldest_dt, business_days_between(oldest_dt.date(), today) if oldest_dt else 0))
     return sorted(out, key=lambda r: (-r.waiting, -r.in_progress, r.agency))
 
 
@@ -224,14 +223,14 @@ def _as_datetime(value) -> datetime | None:
 def overdue_handoffs(session: Session, today: date, limit: int = LIST_LIMIT
                      ) -> tuple[list[HandoffItem], int]:
     """State 送付 and past the due date (due dates are counted in business days at sending)."""
-    cond = and_(Handoff.state == SENT, Handoff.due_on < today)
+    cond = handoffs.overdue_clause(today)
     total = session.scalar(select(func.count()).select_from(Handoff).where(cond))
     names = agency_names(session)
     q = (select(Handoff, Case.case_no).join(Case, Case.id == Handoff.case_id)
          .where(cond).order_by(Handoff.due_on, Handoff.id).limit(limit))
     items = [HandoffItem(h.id, h.case_id, case_no, names.get(h.from_agency_id, ""),
                          names.get(h.to_agency_id, ""), h.sent_at, h.due_on, h.state,
-                         overdue_business_days(h.due_on, today))
+                         handoff_rules.overdue_days(h.state, h.due_on, today))
              for h, case_no in session.execute(q)]
     return items, int(total or 0)
 

@@ -16,18 +16,25 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain import consent as consent_rules
+from kodoku_desk.domain import handoff as rules
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.consent import HANDOFF_BASES
-from kodoku_desk.domain.dates import add_business_days
+from kodoku_desk.domain.handoff import (
+    ACTION_LABELS,
+    ACTIONS,
+    CLOSED_STATES,
+    INBOX_BUCKETS,
+    OPEN_STATES,
+    OUTBOX_BUCKETS,
+    TRANSITIONS,
+    allowed_actions,
+)
 from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import ConflictError, UserError
 from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, Person, Sheet, now
 from kodoku_desk.models.handoffs import (
-    ACCEPTED,
     ACKNOWLEDGED,
     BASIS_CONSENT,
-    DONE,
-    RETURNED,
     SENT,
     WITHDRAWN,
     ack_days_between,
@@ -37,85 +44,8 @@ from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
 
-# --- the state machine --------------------------------------------------------------------------
-
-RECEIVER, SENDER = "receiver", "sender"
-
-# (from state, to state) → who may take the step.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (SENT, ACKNOWLEDGED): RECEIVER,
-    (SENT, RETURNED): RECEIVER,
-    (SENT, WITHDRAWN): SENDER,
-    (ACKNOWLEDGED, ACCEPTED): RECEIVER,
-    (ACKNOWLEDGED, RETURNED): RECEIVER,
-    (ACKNOWLEDGED, WITHDRAWN): SENDER,
-    (ACCEPTED, DONE): RECEIVER,
-    (ACCEPTED, RETURNED): RECEIVER,
-}
-# Actions by name (English for scripts, or the target state in Japanese).
-ACTIONS = {
-    "acknowledge": ACKNOWLEDGED, "accept": ACCEPTED, "complete": DONE,
-    "return": RETURNED, "withdraw": WITHDRAWN,
-    ACKNOWLEDGED: ACKNOWLEDGED, ACCEPTED: ACCEPTED, DONE: DONE, RETURNED: RETURNED,
-    WITHDRAWN: WITHDRAWN,
-}
-ACTION_LABELS = {ACKNOWLEDGED: "受理する", ACCEPTED: "対応を始める", DONE: "完了にする",
-                 RETURNED: "返送する", WITHDRAWN: "取り下げる"}
-CLOSED_STATES = (DONE, RETURNED, WITHDRAWN)
-OPEN_STATES = (SENT, ACKNOWLEDGED, ACCEPTED)
-
-# Inbox tabs: 受理 (acknowledged, not yet started) counts as 対応中 for the receiving agency.
-INBOX_BUCKETS: dict[str, tuple[str, ...]] = {
-    "未受理": (SENT,),
-    "対応中": (ACKNOWLEDGED, ACCEPTED),
-    "返送": (RETURNED,),
-    "完了": (DONE,),
-}
-OUTBOX_BUCKETS: dict[str, tuple[str, ...]] = {**INBOX_BUCKETS, "取下げ": (WITHDRAWN,)}
-# A hand-off may only be sent under these; 支援会議 sharing happens inside a meeting packet.
-
-
-def allowed_actions(state: str, actor_agency_id: int | None, from_agency_id: int,
-                    to_agency_id: int) -> list[str]:
-    """The target states this agency may move a hand-off in `state` to (for buttons)."""
-    out = []
-    for (src, dst), who in TRANSITIONS.items():
-        if src != state:
-            continue
-        if (who == RECEIVER and actor_agency_id == to_agency_id) or \
-                (who == SENDER and actor_agency_id == from_agency_id):
-            out.append(dst)
-    return out
-
-
-def _refuse_step(state: str, target: str) -> None:
-    allowed = [dst for (src, dst) in TRANSITIONS if src == state]
-    if state in CLOSED_STATES:
-        raise UserError(f"このつなぎはすでに「{state}」で終わっています。これ以上の操作はできません。")
-    raise UserError(f"「{state}」のつなぎを「{target}」にはできません。"
-                    f"できるのは {'・'.join(allowed)} です。")
-
-
-def _check_who(h: Handoff, actor: Actor, target: str, who: str) -> None:
-    if who == RECEIVER and actor.agency_id != h.to_agency_id:
-        raise access.denied(f"つなぎの「{target}」", f"「{target}」にできるのは、つなぎを受けた機関の職員だけです。",
-                            target_type="handoff", target_id=h.id)
-    if who == SENDER and actor.agency_id != h.from_agency_id:
-        raise access.denied("つなぎの取下げ", "取下げができるのは、つなぎを送った機関の職員だけです。",
-                            target_type="handoff", target_id=h.id)
-
-
-def _check_note(target: str, note: str, alternative: str) -> None:
-    if target == RETURNED:
-        if not note:
-            raise UserError("返送するときは理由を書いてください。", field="note")
-        if not alternative:
-            raise UserError("返送するときは、代わりにつなぐとよい機関や方法を書いてください"
-                            "（「うちじゃない」だけの返送はできません）。", field="alternative")
-    if target == DONE and not note:
-        raise UserError("完了にするときは対応の結果を書いてください。", field="note")
-    if target == WITHDRAWN and not note:
-        raise UserError("取り下げるときは理由を書いてください。", field="note")
+# The rules themselves (states, steps, who, notes, buckets, overdue) are domain.handoff's;
+# their names are re-exported here for the screens and commands that list them.
 
 
 @dataclass(frozen=True)
@@ -130,9 +60,7 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
                   alternative: str = "", expected_version: int | None = None,
                   at: datetime | None = None) -> TransitionResult:
     """One step of the state machine inside the caller's unit of work."""
-    target = ACTIONS.get(action)
-    if target is None:
-        raise UserError(f"操作「{action}」はありません。選べるのは {'・'.join(ACTION_LABELS)} です。")
+    target = rules.target_of(action)
     note = check_text(note, "メモ", "note")
     alternative = check_text(alternative, "代わりの提案", "alternative")
     h = session.get(Handoff, handoff_id)
@@ -140,11 +68,11 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
         raise UserError(f"つなぎ（番号 {handoff_id}）は見つかりません。")
     if expected_version is not None and h.version != expected_version:
         raise ConflictError(_conflict_message(h))
-    who = TRANSITIONS.get((h.state, target))
-    if who is None:
-        _refuse_step(h.state, target)
-    _check_who(h, actor, target, who)
-    _check_note(target, note, alternative)
+    who = rules.who_may(h.state, target)
+    if not rules.is_party(who, actor.agency_id, h.from_agency_id, h.to_agency_id):
+        raise access.denied(f"つなぎの「{target}」", rules.refusal_message(who, target),
+                            target_type="handoff", target_id=h.id)
+    rules.check_note(target, note, alternative)
     at = at or now()
     values: dict = {"state": target, "version": h.version + 1}
     if target == ACKNOWLEDGED:
@@ -164,14 +92,9 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
     session.add(event)
     session.flush()
     session.refresh(h)
-    audit.record(session, actor, "handoff_" + _action_code(target), "handoff", h.id,
+    audit.record(session, actor, "handoff_" + rules.ACTION_CODES[target], "handoff", h.id,
                  {"case_id": h.case_id, "from": event.from_state, "to": target})
     return TransitionResult(h.id, h.state, h.version, event.id)
-
-
-def _action_code(target: str) -> str:
-    return {ACKNOWLEDGED: "acknowledge", ACCEPTED: "accept", DONE: "complete",
-            RETURNED: "return", WITHDRAWN: "withdraw"}[target]
 
 
 def _conflict_message(h: Handoff) -> str:
@@ -261,7 +184,7 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
     gate = _gate(session, case_id, to, data.basis, basis_reason)
     basis, basis_reason, override = gate.basis, gate.reason, gate.override
     at = at or now()
-    due = add_business_days(at.date(), get_setting(session, "overdue_business_days"))
+    due = rules.due_on(at.date(), get_setting(session, "overdue_business_days"))
     h = Handoff(case_id=case_id, sheet_id=sheet_id, from_agency_id=from_agency_id,
                 to_agency_id=to.id, reason=reason, request=request, share=share, basis=basis,
                 basis_reason=basis_reason, consent_override=override, state=SENT, version=1,
@@ -301,9 +224,10 @@ def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: 
 # --- queries --------------------------------------------------------------------------------------
 
 def overdue_clause(today: date | None = None):
-    """Sent but not acknowledged by the due day (business days, settings)."""
+    """domain.handoff.is_overdue as SQL: awaiting an answer past the due day. Every list, count,
+    filter and figure of overdue hand-offs uses this clause."""
     today = today or date.today()
-    return and_(Handoff.state == SENT, Handoff.due_on < today)
+    return and_(Handoff.state.in_(rules.AWAITING_ANSWER), Handoff.due_on < today)
 
 
 def inbox_counts(session: Session, agency_id: int) -> dict[str, int]:
@@ -379,17 +303,9 @@ def _to_rows(session: Session, results, today: date) -> list[HandoffRow]:
             h.id, h.case_id, case_no, person, h.from_agency_id, src, h.to_agency_id, dst, h.state,
             h.version, h.reason, h.request, list(h.share), h.basis, h.basis_reason,
             h.consent_override, h.sent_at, h.due_on, h.acknowledged_at, h.closed_at,
-            h.state == SENT and h.due_on < today, e.note if e else "", e.alternative if e else "",
+            rules.is_overdue(h.state, h.due_on, today), e.note if e else "", e.alternative if e else "",
             e.at if e else None, e.to_state if e else ""))
     return rows
-
-
-def _bucket_states(bucket: str | None, buckets: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    if bucket is None:
-        return ()
-    if bucket not in buckets:
-        raise UserError(f"「{bucket}」という区分はありません。選べるのは {'・'.join(buckets)} です。")
-    return buckets[bucket]
 
 
 def inbox(session: Session, agency_id: int, bucket: str | None = None, *,
@@ -398,7 +314,7 @@ def inbox(session: Session, agency_id: int, bucket: str | None = None, *,
     """Hand-offs sent TO the agency, oldest unanswered first within a bucket."""
     today = today or date.today()
     q = _rows_query().where(Handoff.to_agency_id == agency_id)
-    states = _bucket_states(bucket, INBOX_BUCKETS)
+    states = rules.bucket_states(bucket, INBOX_BUCKETS)
     q = q.where(Handoff.state.in_(states)) if states else q.where(Handoff.state != WITHDRAWN)
     if overdue_only:
         q = q.where(overdue_clause(today))
@@ -411,7 +327,7 @@ def outbox(session: Session, agency_id: int, bucket: str | None = None, *, limit
     """Hand-offs sent FROM the agency with the latest answer (closed loop)."""
     today = today or date.today()
     q = _rows_query().where(Handoff.from_agency_id == agency_id)
-    states = _bucket_states(bucket, OUTBOX_BUCKETS)
+    states = rules.bucket_states(bucket, OUTBOX_BUCKETS)
     if states:
         q = q.where(Handoff.state.in_(states))
     q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import jpholiday
 from sqlalchemy import Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import dates
+from kodoku_desk.domain import handoff as handoff_rules
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -29,9 +29,9 @@ from kodoku_desk.models import (
     OverrideReview,
     Staff,
 )
-from kodoku_desk.models.handoffs import BASES, HANDOFF_STATES, RETURNED, SENT
+from kodoku_desk.models.handoffs import BASES, HANDOFF_STATES, RETURNED
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import access, audit, uow
+from kodoku_desk.services import access, audit, handoffs, uow
 from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import day_start
@@ -238,7 +238,7 @@ def _conditions(session: Session, flt: HandoffFilter, today: date) -> list:
     if flt.state:
         conds.append(Handoff.state == flt.state)
     if flt.overdue:
-        conds += [Handoff.state == SENT, Handoff.due_on < today]
+        conds.append(handoffs.overdue_clause(today))
     if flt.returned:
         # 返送 is a final state (handoffs.TRANSITIONS has no step out of it), so a hand-off has a
         # return event exactly when its cached state is 返送 (tests/test_review.py checks both).
@@ -277,43 +277,6 @@ def _filtered(session: Session, flt: HandoffFilter, today: date) -> Select:
             .where(and_(true(), *_conditions(session, flt, today))))
 
 
-@functools.lru_cache(maxsize=64)
-def _holidays(year: int) -> frozenset[date]:
-    return frozenset(d for d, _ in jpholiday.year_holidays(year))
-
-
-@functools.lru_cache(maxsize=64)
-def _cumulative(year: int) -> tuple[int, ...]:
-    """Business days from 1 January up to and including each day of the year."""
-    counts, running, d = [], 0, date(year, 1, 1)
-    while d.year == year:
-        running += is_business_day(d)
-        counts.append(running)
-        d += timedelta(days=1)
-    return tuple(counts)
-
-
-def is_business_day(d: date) -> bool:
-    """dates.is_business_day's rule with each year's holidays computed once: jpholiday's
-    per-day check costs ~0.3 ms, too slow for a list of a thousand overdue hand-offs."""
-    return d.weekday() < 5 and d not in _holidays(d.year) and not dates._year_end(d)
-
-
-def count_business_days(start: date, end: date) -> int:
-    """Business days after `start` up to and including `end` (= dates.business_days_between)."""
-    if end <= start:
-        return 0
-    upto_end = _cumulative(end.year)[end.timetuple().tm_yday - 1]
-    upto_start = _cumulative(start.year)[start.timetuple().tm_yday - 1]
-    whole_years = sum(_cumulative(y)[-1] for y in range(start.year, end.year))
-    return whole_years + upto_end - upto_start
-
-
-def overdue_business_days(due_on: date, today: date) -> int:
-    """Business days past the due date (weekends, holidays and 年末年始 not counted)."""
-    return count_business_days(due_on, today) if due_on < today else 0
-
-
 def _return_events(session: Session, ids: list[int]) -> dict[int, HandoffEvent]:
     """The latest return event of each given hand-off. The events are looked up by hand-off id
     alone (ix_handoff_events_handoff_id, a few per hand-off) and the return picked here: with a
@@ -349,7 +312,7 @@ def _to_rows(session: Session, fetched, today: date, agencies: dict[int, str],
             to_agency=agencies.get(r.to_agency_id, ""), state=r.state, due_on=r.due_on,
             acknowledged_at=r.acknowledged_at, closed_at=r.closed_at, basis=r.basis,
             consent_override=r.consent_override,
-            overdue_days=overdue_business_days(r.due_on, today) if r.state == SENT else 0,
+            overdue_days=handoff_rules.overdue_days(r.state, r.due_on, today),
             return_reason=ret.note if ret else "", return_alternative=ret.alternative if ret else "",
         ))
     return rows
