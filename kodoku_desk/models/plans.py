@@ -7,10 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kodoku_desk.domain.meeting import MEETING_KINDS  # noqa: E402, F401 - the column's values
 from kodoku_desk.domain.plan import STATUSES as PLAN_STATUSES  # noqa: F401 - the column's values
 from kodoku_desk.models.base import Base, now
-
-MEETING_KINDS = ("重層的支援会議", "支援会議", "支援者支援会議", "地域協議会")
 
 
 class Plan(Base):

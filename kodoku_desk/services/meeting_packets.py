@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.consent import BASIS_ANONYMISED, BASIS_CONSENT, BASIS_MEETING
 from kodoku_desk.domain.dates import age_on
+from kodoku_desk.domain.meeting import SECRECY_REDACTED, rule_for
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.packet_model import (
     CasePacket,
@@ -48,13 +49,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.services import access, audit, case_facts, plans, uow
 from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.meetings import (
-    SECRECY_REDACTED,
-    case_refusal,
-    meeting_consent,
-    member_label,
-    rule_for,
-)
+from kodoku_desk.services.meetings import case_refusal, meeting_consent, member_label
 from kodoku_desk.store.files import atomic_output
 from kodoku_desk.store.keys import check_password_rule
 

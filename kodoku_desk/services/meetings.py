@@ -1,16 +1,7 @@
 """Meetings (docs/DOMAIN.md §7): sessions with parts of different kinds, members, agendas of cases,
-decisions after the meeting. The meeting-kind rules live in ONE place: KIND_RULES and
-case_refusal() below; the agenda, the packet export and the minutes all ask them.
-
-Kinds:
-- 重層的支援会議 (実施要綱): only cases whose consent covers meetings (Consent.covers_meetings,
-  given, not withdrawn). Disclosure basis 本人同意.
-- 支援会議 (社会福祉法 第106条の6): any case; packet carries the secrecy notice; basis 支援会議.
-- 支援者支援会議 (block case studies): any case on the agenda; packets are redacted by default.
-  An unredacted packet needs the same consent as 重層的支援会議 [design].
-- 地域協議会 [design, conservative]: treated like 重層的支援会議 (consent required), with a
-  secrecy notice, because the app cannot tell which statutory frame a municipality uses.
-"""
+decisions after the meeting. Which cases each kind may take is domain.meeting's rule;
+`case_refusal` applies it to a case (with its consents) for the agenda, the packet and the
+minutes alike."""
 
 from __future__ import annotations
 
@@ -21,8 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import meeting as rules
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.dates import parse_date, to_wareki
+from kodoku_desk.domain.meeting import (
+    KIND_RULES,
+    KindRule,
+    rule_for,
+)
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -37,58 +34,8 @@ from kodoku_desk.models import (
     PartMember,
     Staff,
 )
-from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_MEETING
-from kodoku_desk.models.plans import MEETING_KINDS
 from kodoku_desk.services import access, audit, plans, uow
 from kodoku_desk.services.auth import Signed
-
-SECRECY_SHIEN = (
-    "本資料は社会福祉法第106条の6に基づく支援会議の資料です。支援会議の事務に従事する者又は従事して"
-    "いた者は、正当な理由なく、支援会議の事務に関して知り得た秘密を漏らしてはなりません（守秘義務。"
-    "違反には罰則があります）。複写・持ち出しを禁じ、会議終了後に回収します。"
-)
-SECRECY_GENERIC = (
-    "本資料には個人情報が含まれます。会議の構成員には守秘義務があります。目的外の利用・複写・持ち出しを"
-    "禁じ、会議終了後に回収します。"
-)
-SECRECY_REDACTED = (
-    "本資料は事例検討のため、氏名・住所・電話番号・生年月日を符号に置き換えています。"
-    "個人を特定しようとしないでください。会議終了後に回収します。"
-)
-# A redacted copy of a case without consent is recorded under this basis (no identifying data left).
-
-
-@dataclass(frozen=True)
-class KindRule:
-    kind: str
-    legal_frame: str
-    requires_consent: bool  # agenda and export refuse cases without consent covering meetings
-    basis: str  # the disclosure basis of an unredacted packet
-    secrecy_notice: str
-    redact_default: bool
-    unredacted_needs_consent: bool
-
-
-KIND_RULES: dict[str, KindRule] = {
-    "重層的支援会議": KindRule("重層的支援会議", "重層的支援体制整備事業 実施要綱", True,
-                        BASIS_CONSENT, "", False, True),
-    "支援会議": KindRule("支援会議", "社会福祉法 第106条の6（非公開）", False, BASIS_MEETING,
-                     SECRECY_SHIEN, False, False),
-    "支援者支援会議": KindRule("支援者支援会議", "ブロック単位の事例検討", False, BASIS_CONSENT,
-                        SECRECY_GENERIC, True, True),
-    "地域協議会": KindRule("地域協議会", "地域協議会（構成員に守秘義務）", True, BASIS_CONSENT,
-                      SECRECY_GENERIC, False, True),
-}
-assert set(KIND_RULES) == set(MEETING_KINDS)
-
-
-def rule_for(kind: str) -> KindRule:
-    try:
-        return KIND_RULES[kind]
-    except KeyError:
-        raise UserError(f"会議の種類「{kind}」はありません。{'・'.join(MEETING_KINDS)}から選んでください。",
-                        field="kind") from None
-
 
 # ----------------------------------------------------------------------------- the kind rule
 
@@ -97,19 +44,11 @@ def meeting_consent(session: Session, case_id: int) -> tuple[Consent | None, str
     """The consent that lets this case be shared at a meeting, or None and why not."""
     consents = session.scalars(select(Consent).where(Consent.case_id == case_id)
                                .order_by(Consent.recorded_at.desc(), Consent.id.desc())).all()
-    if not consents:
-        return None, "本人の同意が記録されていません"
-    withdrawn = {w.consent_id: w for w in session.scalars(select(ConsentWithdrawal).where(
-        ConsentWithdrawal.consent_id.in_([c.id for c in consents])))}
-    for c in consents:
-        if c.given and c.covers_meetings and c.id not in withdrawn:
-            return c, ""
-    for c in consents:
-        if c.covers_meetings and c.id in withdrawn:
-            return None, f"会議での共有への同意が{to_wareki(withdrawn[c.id].withdrawn_on)}に撤回されています"
-    if any(c.given for c in consents):
-        return None, "同意の範囲に会議での共有が含まれていません"
-    return None, "本人が同意していません"
+    withdrawn = {w.consent_id: w.withdrawn_on for w in session.scalars(select(ConsentWithdrawal)
+                 .where(ConsentWithdrawal.consent_id.in_([c.id for c in consents])))}
+    facts = [rules.ConsentFacts(c.given, c.covers_meetings, withdrawn.get(c.id)) for c in consents]
+    index, why = rules.meeting_consent(facts)
+    return (consents[index] if index is not None else None), why
 
 
 def case_label(case: Case) -> str:
@@ -126,16 +65,10 @@ def case_refusal(session: Session, kind: str, case: Case | None, *,
         return f"ケース {case_id} は見つかりません（削除された可能性があります）。議題から外してください。"
     if case.deleted:
         return f"{case_label(case)}は削除されています。議題から外してください。"
-    needs_consent = rule.requires_consent or (
-        export_redacted is False and rule.unredacted_needs_consent)
-    if not needs_consent:
+    if not rule.needs_consent(export_redacted):
         return None
     consent, why = meeting_consent(session, case.id)
-    if consent is not None:
-        return None
-    if not rule.requires_consent:
-        return f"{case_label(case)}は匿名化しない{kind}の資料に含められません: {why}。匿名化して出力してください。"
-    return f"{case_label(case)}は{kind}で扱えません: {why}。"
+    return rules.refusal(rule, case_label(case), why) if consent is None else None
 
 
 def check_case_for_part(session: Session, part: MeetingPart, case: Case | None,
