@@ -21,6 +21,7 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, SENT
+from kodoku_desk.services import indexing
 
 
 @dataclass
@@ -117,6 +118,10 @@ def make_case(signed, spec: CaseSpec, n: int) -> int:
                                    actor_id=actor.staff_id, agency_id=to,
                                    at=datetime(2025, 4, i, 9, 0), note=f"{st}しました"))
                 prev = st
+        # Rows written directly, as the intake service would: keep the search index in step.
+        s.flush()
+        indexing.index_people(s, [p])
+        indexing.index_cases(s, [case.id])
         return case.id
 
 

@@ -43,15 +43,11 @@ def register(sub) -> None:
 
 def cmd_case_list(args) -> int:
     from kodoku_desk.domain.dates import to_wareki
-    from kodoku_desk.queries.search import search_in
-    from kodoku_desk.services import audit
+    from kodoku_desk.queries.search import list_cases
 
     signed = open_signed(args)
     try:
-        with signed.store.write() as s:  # a listing printed to a terminal is logged
-            result = search_in(s, signed.actor, args.query, limit=args.limit)
-            audit.record(s, signed.actor, "list_cases", "case", "",
-                         {"query": args.query, "count": len(result.rows)})
+        result = list_cases(signed, args.query, args.limit)
     finally:
         signed.close()
     rows = [{**_as_dict(r), "opened": to_wareki(r.opened_at.date())} for r in result.rows]
@@ -62,38 +58,18 @@ def cmd_case_list(args) -> int:
 
 
 def cmd_handoff_list(args) -> int:
+    from kodoku_desk.domain.dates import to_wareki
+    from kodoku_desk.queries.boxes import inbox_listing
+
     signed = open_signed(args)
     try:
-        rows = _handoff_rows(signed, args.agency, args.overdue)
+        _, found = inbox_listing(signed, args.agency, overdue_only=args.overdue)
     finally:
         signed.close()
+    rows = [{**_as_dict(r), "sent": to_wareki(r.sent_at.date()), "due": to_wareki(r.due_on)}
+            for r in found]
     print_rows(rows, HANDOFF_COLUMNS, args.format)
     return 0
-
-
-def _handoff_rows(signed, agency_name: str | None, overdue: bool) -> list[dict]:
-    from kodoku_desk.domain.dates import to_wareki
-    from kodoku_desk.errors import UserError
-    from kodoku_desk.queries.search import agency_by_name
-    from kodoku_desk.services import audit
-    from kodoku_desk.services.handoffs import inbox
-
-    actor = signed.actor
-    with signed.store.write() as s:
-        if agency_name:
-            agency = agency_by_name(s, agency_name)
-        elif actor.agency_id is not None:
-            agency = None
-        else:
-            raise UserError("所属機関のない職員です。--agency で機関名を指定してください。")
-        agency_id = agency.id if agency is not None else actor.agency_id
-        if agency_id != actor.agency_id and not actor.sees_all_cases:
-            raise UserError("他の機関の受信箱は見られません（コーディネーター・確認担当・管理者のみ）。")
-        rows = inbox(s, agency_id, overdue_only=overdue, limit=10_000)
-        audit.record(s, actor, "list_handoffs", "agency", agency_id,
-                     {"overdue": overdue, "count": len(rows)})
-    return [{**_as_dict(r), "sent": to_wareki(r.sent_at.date()), "due": to_wareki(r.due_on)}
-            for r in rows]
 
 
 def _as_dict(row) -> dict:

@@ -39,10 +39,9 @@ def read_password(prompt: str = "パスワード: ", *, env: str = PASSWORD_ENV,
 
 
 def open_signed(args):
-    from kodoku_desk.services.auth import sign_in
-    from kodoku_desk.store.workspace import load_keyfile
+    from kodoku_desk.services.auth import check_workspace_folder, sign_in
 
-    load_keyfile(args.workspace)  # say "not a workspace" before asking for a password
+    check_workspace_folder(args.workspace)  # "not a workspace" before asking for a password
     return sign_in(args.workspace, args.user, read_password())
 
 

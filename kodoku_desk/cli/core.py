@@ -98,26 +98,21 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from kodoku_desk.services import audit
+    from kodoku_desk.services.maintenance import check_workspace
 
     signed = open_signed(args)
     try:
-        problems = signed.store.integrity_problems()
-        with signed.store.read() as s:
-            report = audit.verify_chain(s)
-        with signed.store.write() as s:
-            audit.record(s, signed.actor, "check", "workspace", "",
-                         {"integrity": not problems, "chain": report.ok})
+        report = check_workspace(signed)
     finally:
         signed.close()
-    if problems:
+    if report.integrity_problems:
         sys.stderr.write("エラー: データベースの整合性検査で問題が見つかりました: "
-                         + "; ".join(problems[:5]) + "\n")
+                         + "; ".join(report.integrity_problems[:5]) + "\n")
         return 1
-    if not report.ok:
-        sys.stderr.write(f"エラー: {report.message}\n")
+    if not report.chain.ok:
+        sys.stderr.write(f"エラー: {report.chain.message}\n")
         return 1
-    print(f"整合性: 問題なし。{report.message}")
+    print(f"整合性: 問題なし。{report.chain.message}")
     return 0
 
 
@@ -158,13 +153,11 @@ def cmd_recovery_reset(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from kodoku_desk.services import audit
+    from kodoku_desk.services.maintenance import backup_workspace
 
     signed = open_signed(args)
     try:
-        path = signed.store.backup()
-        with signed.store.write() as s:
-            audit.record(s, signed.actor, "export", "backup", "", {"path": str(path)})
+        path = backup_workspace(signed)
     finally:
         signed.close()
     print(f"バックアップを作成しました（暗号化されたまま）: {path}")
@@ -176,8 +169,7 @@ def cmd_agency_list(args) -> int:
 
     signed = open_signed(args)
     try:
-        with signed.store.read() as s:
-            rows = admin.list_agencies(s)
+        rows = admin.agencies(signed)
     finally:
         signed.close()
     print_rows(rows, [("id", "ID"), ("name", "機関名"), ("fields", "分野"), ("block", "ブロック"),
@@ -190,8 +182,7 @@ def cmd_staff_list(args) -> int:
 
     signed = open_signed(args)
     try:
-        with signed.store.read() as s:
-            rows = admin.list_staff(s)
+        rows = admin.staff_accounts(signed)
     finally:
         signed.close()
     print_rows(rows, [("id", "ID"), ("login", "ログインID"), ("display_name", "氏名"),

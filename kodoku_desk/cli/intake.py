@@ -51,32 +51,25 @@ def cmd_import(args) -> int:
     return 0
 
 
-def _agencies(args):
+def _reports(args):
+    from kodoku_desk.errors import UserError
+    from kodoku_desk.services.importer import route_file, route_file_for
+
     if not args.workspace:
-        return None
+        return route_file(args.file, args.rules)
     if not args.user:
-        from kodoku_desk.errors import UserError
-
         raise UserError("--workspace を使うときは --user も指定してください。")
-    from sqlalchemy import select
-
-    from kodoku_desk.models import Agency
-
     signed = open_signed(args)
     try:
-        with signed.store.read() as s:
-            agencies = list(s.scalars(select(Agency).where(Agency.active.is_(True))))
-            s.expunge_all()
-            return agencies
+        return route_file_for(signed, args.file, args.rules)
     finally:
         signed.close()
 
 
 def cmd_route(args) -> int:
     from kodoku_desk.cli.common import _plain
-    from kodoku_desk.services.importer import route_file
 
-    reports = route_file(args.file, args.rules, _agencies(args), workspace=args.workspace)
+    reports = _reports(args)
     if args.format == "json":
         out = [{
             "sheet": r.index, "person": r.person, "fields": list(r.result.fields),

@@ -86,17 +86,14 @@ def cmd_audit_export(args) -> int:
 
 
 def cmd_disclosures_export(args) -> int:
-    from kodoku_desk.services import access, review
+    from kodoku_desk.services import review
 
     date_from, date_to = _dates(args)
     signed = open_signed(args)
     try:
-        access.require_supervisor(signed, "提供記録の出力")
-        with signed.store.read() as s:
-            agency_id = review.resolve_agency(s, args.agency)
         flt = review.DisclosureFilter(date_from=date_from, date_to=date_to,
-                                      to_agency_id=agency_id, basis=args.basis or None)
-        n = review.export_disclosures(signed, flt, args.out)
+                                      basis=args.basis or None)
+        n = review.export_disclosures(signed, flt, args.out, to_agency=args.agency)
     finally:
         signed.close()
     print(f"提供記録 {n:,} 件を出力しました: {args.out}")

@@ -48,7 +48,7 @@ def outbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None
         agency = access.check_box_agency(s, signed.actor, agency_id)
         counts = outbox_counts(s, agency.id)
         rows = handoffs.outbox(s, agency.id, bucket, today=today)
-        overdue = sum(1 for r in rows if r.overdue)
+        overdue = handoffs.overdue_count(s, today=today, sent_by=agency.id)
         return BoxData(agency.id, agency.name, counts, overdue, rows)
 
 
@@ -59,3 +59,18 @@ def agencies(signed: Signed) -> list[tuple[int, str]]:
         if not signed.actor.sees_all_cases:
             q = q.where(Agency.id == signed.actor.agency_id)
         return [(i, n) for i, n in s.execute(q)]
+
+
+def inbox_listing(signed: Signed, agency_name: str | None = None, *, overdue_only: bool = False,
+                  limit: int = 10_000, today: date | None = None) -> tuple[Agency, list]:
+    """An agency's inbox for `kodoku-desk handoff list` (default: the actor's own agency), by
+    the same access rule as the inbox screen; the listing is audited."""
+    from kodoku_desk.services import admin, audit
+
+    with uow.write(signed) as s:
+        agency_id = admin.agency_id_by_name(s, agency_name)
+        agency = access.check_box_agency(s, signed.actor, agency_id)
+        rows = handoffs.inbox(s, agency.id, overdue_only=overdue_only, limit=limit, today=today)
+        audit.record(s, signed.actor, "list_handoffs", "agency", agency.id,
+                     {"overdue": overdue_only, "count": len(rows)})
+        return agency, rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kodoku_desk.models import Case
+from kodoku_desk.queries import search
 from kodoku_desk.services import access, admin, plans, uow
 from kodoku_desk.services.auth import Signed
 
@@ -27,23 +27,15 @@ class OrgChoices:
 
 
 def case_choices(signed: Signed, query: str = "", limit: int = 100) -> list[CaseChoice]:
-    """Open cases the actor may see, matched like the case search, with their current plan."""
-    from kodoku_desk.domain.text import phone_key, search_key
-    from kodoku_desk.services.access import visible_query
-
+    """Open cases the actor may see, found by the case search (queries.search), with their
+    current plan."""
     access.require(signed, signed.actor.is_coordinator, "支援プランの作成")
     with uow.read(signed) as s:
-        q = visible_query(signed.actor).where(Case.status == "open")
-        key = search_key(query)
-        if key:
-            digits = phone_key(query)
-            like = Case.search_text.like(f"%{key}%")
-            q = q.where(like | Case.search_text.like(f"%{digits}%")) if len(digits) >= 4 \
-                else q.where(like)
+        found = search.open_cases(s, signed.actor, query, limit)
         rows = []
-        for case in s.scalars(q.order_by(Case.opened_at.desc()).limit(limit)):
-            plan = plans.plan_for_case(s, case.id)
-            rows.append(CaseChoice(case.id, case.case_no, case.person.name,
+        for row in found:
+            plan = plans.plan_for_case(s, row.id)
+            rows.append(CaseChoice(row.id, row.case_no, row.person_name,
                                    plan.id if plan else None, plan.status if plan else ""))
         return rows
 

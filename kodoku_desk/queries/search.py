@@ -239,6 +239,25 @@ def _row(c, name: str, kana: str, birth: date | None, agency: str, block: str | 
                    c.multi_agency, list(c.fields or []), c.opened_at)
 
 
+def list_cases(signed: Signed, query: str = "", limit: int = 100) -> SearchResult:
+    """The case list printed by `kodoku-desk case list`: the same search, and the listing is
+    audited (it leaves the app as text on a terminal)."""
+    from kodoku_desk.services import audit
+
+    with uow.write(signed) as s:
+        result = search_in(s, signed.actor, query, limit=limit)
+        audit.record(s, signed.actor, "list_cases", "case", "",
+                     {"query": query, "count": len(result.rows)})
+        return result
+
+
+def open_cases(session: Session, actor: Actor, query: str = "", limit: int = 100) -> list[CaseRow]:
+    """The pickers' search (plans, meeting agendas): open cases matching the query exactly as
+    the case list finds them, newest first."""
+    return search_in(session, actor, query, CaseFilters(status="open"), limit=limit,
+                     with_total=False).rows
+
+
 def search_cases(signed: Signed, query: str = "", *, agency_id: int | None = None,
                  field: str | None = None, block_id: int | None = None, status: str | None = None,
                  urgency: str | None = None, date_from: date | None = None,
@@ -269,18 +288,3 @@ def filter_choices(signed: Signed) -> FilterChoices:
         blocks = [(b.id, b.name) for b in s.scalars(select(Block).order_by(Block.id))]
     return FilterChoices(agencies, blocks, list(FIELDS), [*URGENCIES, URGENT_PATH],
                          list(CASE_STATUS_LABELS.items()))
-
-
-def agency_by_name(session: Session, name: str) -> Agency:
-    """For the CLI's --agency: exact name, or a unique normalised partial match."""
-    agency = session.scalar(select(Agency).where(Agency.name == name))
-    if agency is not None:
-        return agency
-    key = search_key(name)
-    matches = [a for a in session.scalars(select(Agency)) if key and key in search_key(a.name)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UserError(f"機関「{name}」は登録されていません。")
-    names = "、".join(a.name for a in matches[:5])
-    raise UserError(f"機関「{name}」に当てはまる機関が複数あります（{names}）。正式な名前で指定してください。")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.text import search_key
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Setting, Staff
 from kodoku_desk.models.org import FIELDS, OPERATIONS, ROLES
@@ -84,11 +85,30 @@ def settings(signed: Signed, keys: list[str] | None = None) -> dict[str, int]:
         return {key: get_setting(s, key) for key in (keys or list(SETTING_DEFAULTS))}
 
 
-def agency_by_name(session: Session, name: str) -> Agency:
-    agency = session.scalar(select(Agency).where(Agency.name == name.strip()))
-    if agency is None:
-        raise UserError(f"機関「{name}」は登録されていません。", field="agency")
-    return agency
+def agency_by_name(session: Session, name: str, *, field: str = "agency") -> Agency:
+    """An agency named by a user (CLI --agency, an import file, a form): the one rule for every
+    path. The exact name, else the one agency whose name matches ignoring width, kana and
+    spaces, else the one whose name contains it; several candidates or none is a sentence."""
+    text = (name or "").strip()
+    agency = session.scalar(select(Agency).where(Agency.name == text)) if text else None
+    if agency is not None:
+        return agency
+    key = search_key(text)
+    every = list(session.scalars(select(Agency).order_by(Agency.id))) if key else []
+    same = [a for a in every if search_key(a.name) == key]
+    matches = same or [a for a in every if key in search_key(a.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"機関「{text}」は登録されていません。機関名を確認してください。", field=field)
+    names = "、".join(a.name for a in matches[:5])
+    raise UserError(f"「{text}」に当てはまる機関が複数あります（{names}）。正式な名前で指定してください。",
+                    field=field)
+
+
+def agency_id_by_name(session: Session, name: str | None, *, field: str = "agency") -> int | None:
+    """agency_by_name for an optional filter: no name → None."""
+    return agency_by_name(session, name, field=field).id if name and name.strip() else None
 
 
 def _block_id(session: Session, block: str | None) -> int | None:

@@ -88,6 +88,11 @@ def _actor_for(store: Store, login: str) -> Actor | None:
         return Actor.of(staff)
 
 
+def check_workspace_folder(folder: Path | str) -> None:
+    """Say "not a workspace" (a sentence) before anyone is asked for a password."""
+    load_keyfile(Path(folder))
+
+
 def sign_in(folder: Path | str, login: str, password: str,
             sleep: Callable[[float], None] = time.sleep) -> Signed:
     folder = Path(folder)

@@ -239,10 +239,14 @@ def inbox_counts(session: Session, agency_id: int) -> dict[str, int]:
             for bucket, states in INBOX_BUCKETS.items()}
 
 
-def overdue_count(session: Session, agency_id: int | None = None, today: date | None = None) -> int:
+def overdue_count(session: Session, agency_id: int | None = None, today: date | None = None, *,
+                  sent_by: int | None = None) -> int:
+    """Overdue hand-offs received by `agency_id` (or sent by `sent_by`), over all of them."""
     q = select(func.count()).select_from(Handoff).where(overdue_clause(today))
     if agency_id is not None:
         q = q.where(Handoff.to_agency_id == agency_id)
+    if sent_by is not None:
+        q = q.where(Handoff.from_agency_id == sent_by)
     return session.scalar(q) or 0
 
 

@@ -22,6 +22,7 @@ from kodoku_desk.models import Agency, Block, Staff
 from kodoku_desk.models.org import FIELDS
 from kodoku_desk.services import access, audit, intake, uow
 from kodoku_desk.services import attachments as attachment_service
+from kodoku_desk.services.admin import agency_by_name
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
 from kodoku_desk.services.handoffs import SendInput
@@ -142,9 +143,12 @@ class _Lookup:
 
     def agency(self, where: _Where, name: object, path: str) -> Agency:
         text = _text(where, name, path, "機関名")
-        agency = self.session.scalar(select(Agency).where(Agency.name == text))
-        if agency is None or not agency.active:
-            raise where.error(path, f"機関「{text}」は登録されていません（または無効です）。")
+        try:
+            agency = agency_by_name(self.session, text)
+        except UserError as exc:
+            raise where.error(path, exc.message) from None
+        if not agency.active:
+            raise where.error(path, f"機関「{agency.name}」は無効になっています。")
         return agency
 
     def worker(self, where: _Where, value: object, path: str) -> Staff:
@@ -344,6 +348,17 @@ def route_file(path: Path | str, rules_path: Path | str | None = None,
                                      on=on or (received.date() if received else date.today()))
         reports.append(RouteReport(i + 1, person.name, routing.suggest(data, agencies, rules)))
     return reports
+
+
+def route_file_for(signed: Signed, path: Path | str,
+                   rules_path: Path | str | None = None) -> list[RouteReport]:
+    """route_file with the workspace's own agencies and rules file."""
+    from kodoku_desk.domain.routing import AgencyRef
+    from kodoku_desk.services import admin
+
+    agencies = [AgencyRef(a.id, a.name, tuple(a.fields), None, a.active)
+                for a in admin.agencies(signed, include_inactive=False)]
+    return route_file(path, rules_path, agencies, workspace=signed.folder)
 
 
 __all__ = ["ImportResult", "RouteReport", "import_file", "read_json", "route_file", "to_input"]

@@ -403,24 +403,16 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
     """Cases for the part's case picker, 多機関協働 cases first, each with the kind rule's answer.
     The query matches case number, name, ふりがな or phone like the case search (width, kana and
     spaces ignored)."""
-    from kodoku_desk.domain.text import phone_key, search_key
-    from kodoku_desk.services.access import visible_query
+    from kodoku_desk.queries.search import open_cases
 
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "議題の追加")
     with uow.read(signed) as s:
         part = _part(s, part_id)
-        q = visible_query(actor).where(Case.status == "open")
-        key = search_key(query)
-        if key:
-            digits = phone_key(query)
-            like = Case.search_text.like(f"%{key}%")
-            q = q.where(like | Case.search_text.like(f"%{digits}%")) if len(digits) >= 4 \
-                else q.where(like)
-        q = q.order_by(Case.multi_agency.desc(), Case.opened_at.desc()).limit(limit)
+        found = sorted(open_cases(s, actor, query, limit), key=lambda r: not r.multi_agency)
         on_agenda = set(s.scalars(select(AgendaItem.case_id).where(AgendaItem.part_id == part_id)))
         rows = []
-        for case in s.scalars(q):
+        for case in (s.get(Case, r.id) for r in found):
             plan = plans.plan_for_case(s, case.id)
             rows.append(CandidateRow(case.id, case.case_no, case.person.name, list(case.fields),
                                      case.multi_agency, plan.status if plan else "",

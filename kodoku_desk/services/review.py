@@ -104,14 +104,10 @@ def staff_names(session: Session) -> dict[int, str]:
 
 
 def resolve_agency(session: Session, name: str | None, *, field: str = "agency") -> int | None:
-    """An agency name typed by a user → its id; an unknown name is a sentence, not a crash."""
-    if not name or not name.strip():
-        return None
-    found = session.scalar(select(Agency.id).where(Agency.name == name.strip()))
-    if found is None:
-        raise UserError(f"機関「{name.strip()}」は登録されていません。機関名を確認してください。",
-                        field=field)
-    return found
+    """An agency name typed by a user → its id (services.admin.agency_by_name's rule)."""
+    from kodoku_desk.services.admin import agency_id_by_name
+
+    return agency_id_by_name(session, name, field=field)
 
 
 def resolve_block(session: Session, name: str | None) -> int | None:
@@ -700,11 +696,17 @@ DISCLOSURE_CSV_HEADER = ["記録ID", "提供日時", "ケース番号", "提供�
                          "受領者", "提供した項目", "提供の根拠", "根拠の理由", "経路", "つなぎID", "部数番号"]
 
 
-def export_disclosures(signed: Signed, flt: DisclosureFilter, path: Path | str) -> int:
+def export_disclosures(signed: Signed, flt: DisclosureFilter, path: Path | str,
+                       to_agency: str | None = None) -> int:
+    """The disclosure log as CSV; `to_agency` names the recipient agency (as typed)."""
+    from dataclasses import replace
+
     from kodoku_desk.exports import csv_export
 
     access.require_supervisor(signed, "提供記録の出力")
     with uow.read(signed) as s:
+        if to_agency:
+            flt = replace(flt, to_agency_id=resolve_agency(s, to_agency))
         rows, _ = query_disclosures(s, flt, limit=EXPORT_LIMIT)
     csv_export.write_csv(path, DISCLOSURE_CSV_HEADER, [
         [r.id, _dt(r.at), r.case_no, r.actor, r.from_agency, r.to_agency, r.recipient,
