@@ -1,16 +1,30 @@
-"""Who is acting: the signed-in staff member, their agency and roles. What each role may do is\ndecided in services.access."""
+"""Who is acting: the signed-in staff member, their agency and roles. What each role may do is
+decided in services.access."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from kodoku_desk.models.org import (
-    ROLE_ADMIN,
-    ROLE_COORDINATOR,
-    ROLE_INTAKE,
-    ROLE_SUPERVISOR,
-    Staff,
-)
+from kodoku_desk.domain.org import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_INTAKE, ROLE_SUPERVISOR
+
+
+class _Named(Protocol):
+    name: str
+
+
+class StaffRecord(Protocol):
+    """What an Actor is made from (models.Staff has this shape)."""
+
+    id: int
+    login: str
+    display_name: str
+    agency_id: int | None
+    roles: Sequence[str]
+
+    @property
+    def agency(self) -> _Named | None: ...
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,7 @@ class Actor:
     roles: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def of(cls, staff: Staff) -> Actor:
+    def of(cls, staff: StaffRecord) -> Actor:
         return cls(
             staff_id=staff.id,
             login=staff.login,

@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from kodoku_desk.domain.dates import age_on
+from kodoku_desk.domain.org import FIELDS
 from kodoku_desk.domain.template import load_template
 from kodoku_desk.errors import UserError
-from kodoku_desk.models.org import FIELDS
 from kodoku_desk.paths import RESOURCES
 
 DEFAULT_RULES = RESOURCES / "routing_rules.json"

@@ -7,22 +7,18 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The organisation's vocabulary is the rules' (domain.org); re-exported for the models' users.
+from kodoku_desk.domain.org import (  # noqa: E402, F401
+    FIELDS,
+    OPERATIONS,
+    ROLE_ADMIN,
+    ROLE_COORDINATOR,
+    ROLE_INTAKE,
+    ROLE_LABELS,
+    ROLE_SUPERVISOR,
+    ROLES,
+)
 from kodoku_desk.models.base import Base, now
-
-FIELDS = ("高齢", "障がい", "子ども", "生活困窮", "健康", "参加支援", "行政")
-OPERATIONS = ("直営", "委託")
-
-ROLE_ADMIN = "admin"
-ROLE_INTAKE = "intake"
-ROLE_COORDINATOR = "coordinator"
-ROLE_SUPERVISOR = "supervisor"
-ROLES = (ROLE_ADMIN, ROLE_INTAKE, ROLE_COORDINATOR, ROLE_SUPERVISOR)
-ROLE_LABELS = {
-    ROLE_ADMIN: "管理者",
-    ROLE_INTAKE: "受付",
-    ROLE_COORDINATOR: "コーディネーター",
-    ROLE_SUPERVISOR: "監督者",
-}
 
 
 class Block(Base):
