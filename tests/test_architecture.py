@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.fast
+
 PACKAGE = Path(__file__).resolve().parents[1] / "kodoku_desk"
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "and_", "or_", "exists",
                 "union", "literal_column"}
