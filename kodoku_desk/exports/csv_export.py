@@ -1,14 +1,12 @@
 """CSV for auditors and Excel: UTF-8 with a BOM (so Excel detects the encoding), a Japanese
-header row, CRLF line ends, written atomically where the user chose."""
+header row, CRLF line ends. Where the file goes is services.exporting's."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-
-from kodoku_desk.store.files import atomic_output
+from typing import IO
 
 # A cell starting with one of these is read by Excel as a formula (CSV injection); a leading
 # apostrophe makes it plain text. Numbers are written as numbers and are not touched.
@@ -35,19 +33,14 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return "\ufeff".encode() + _encode([header]) + _encode(rows)
 
 
-def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[object]],
-              chunk: int = 2000) -> Path:
-    """Streams `rows` (any iterable, e.g. a database cursor) into the file, all or nothing:
-    the file appears only when complete (temp file in the target folder, then rename); an
-    unwritable folder raises WorkspaceError with a sentence before any row is read."""
-    path = Path(path)
-    with atomic_output(path) as fh:
-        fh.write("\ufeff".encode() + _encode([header]))
-        batch: list[Sequence[object]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= chunk:
-                fh.write(_encode(batch))
-                batch.clear()
-        fh.write(_encode(batch))
-    return path
+def write_rows(fh: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[object]],
+               chunk: int = 2000) -> None:
+    """Streams `rows` (any iterable, e.g. a database cursor) into an open binary file."""
+    fh.write("\ufeff".encode() + _encode([header]))
+    batch: list[Sequence[object]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            fh.write(_encode(batch))
+            batch.clear()
+    fh.write(_encode(batch))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
@@ -31,7 +30,6 @@ from reportlab.platypus import (
 
 from kodoku_desk.domain import dates
 from kodoku_desk.exports import pdf_common
-from kodoku_desk.store.files import atomic_output
 
 if TYPE_CHECKING:
     from kodoku_desk.queries.stats import StatsReport
@@ -104,17 +102,14 @@ def _canvas_with_header(header: str):
     return type("_Canvas", (_NumberedCanvas,), {"header": header})
 
 
-def _write(path: Path | str, story: list, pagesize, header: str, title: str, author: str) -> Path:
-    """Build in memory, then write atomically: a failed build leaves nothing behind."""
+def _render(story: list, pagesize, header: str, title: str, author: str) -> bytes:
+    """Build in memory: the caller (services.exporting) decides where the bytes go."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=15 * mm, rightMargin=15 * mm,
                             topMargin=15 * mm, bottomMargin=15 * mm, title=title, author=author,
                             creator="kodoku-desk")
     doc.build(story, canvasmaker=_canvas_with_header(header))
-    path = Path(path)
-    with atomic_output(path) as fh:
-        fh.write(buffer.getvalue())
-    return path
+    return buffer.getvalue()
 
 
 def _table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
@@ -315,10 +310,10 @@ def stats_story(r: StatsReport, author: str) -> list:
     return story
 
 
-def write_stats_pdf(path: Path | str, r: StatsReport, author: str) -> Path:
+def render_stats_pdf(r: StatsReport, author: str) -> bytes:
     register_fonts()
     header = f"統計報告　{r.period_text()}　{r.agency or '全体'}"
-    return _write(path, stats_story(r, author), A4, header, "統計報告", author)
+    return _render(stats_story(r, author), A4, header, "統計報告", author)
 
 
 # --------------------------------------------------------------------------- hand-off log
@@ -332,7 +327,7 @@ def _short(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
-def write_handoff_log_pdf(path: Path | str, log: HandoffLog, today: date, author: str) -> Path:
+def render_handoff_log_pdf(log: HandoffLog, today: date, author: str) -> bytes:
     register_fonts()
     st = _styles()
     filters = "、".join(log.filter_text) or "条件なし（すべて）"
@@ -357,4 +352,4 @@ def write_handoff_log_pdf(path: Path | str, log: HandoffLog, today: date, author
     if not log.rows:
         story.append(Paragraph("条件に合うつなぎはありません。", st["base"]))
     header = f"つなぎ履歴　{dates.to_wareki(today)}"
-    return _write(path, story, landscape(A4), header, "つなぎ履歴", author)
+    return _render(story, landscape(A4), header, "つなぎ履歴", author)

@@ -323,18 +323,20 @@ def export_report(signed: Signed, date_from: date | None, date_to: date | None, 
                   today: date | None = None) -> StatsReport:
     """Build the report and write it as PDF (with charts) or CSV where the user chose."""
     from kodoku_desk.exports import csv_export, report_pdf
+    from kodoku_desk.services import exporting
 
     if fmt not in ("pdf", "csv"):
         raise UserError("出力形式は pdf か csv を選んでください。", field="format")
     r = report(signed, date_from, date_to, agency, today)
+    path = exporting.check_out_path(path, fmt)
     if fmt == "csv":
-        header, rows = csv_rows(r)
-        csv_export.write_csv(path, header, rows)
+        data = csv_export.csv_bytes(*csv_rows(r))
     else:
-        report_pdf.write_stats_pdf(path, r, signed.actor.display_name)
-    _log(signed, "export", "statistics", "", {"format": fmt, "path": str(path),
-                                              "from": r.date_from.isoformat(),
-                                              "to": r.date_to.isoformat()})
+        data = report_pdf.render_stats_pdf(r, signed.actor.display_name)
+    exporting.export_bytes(signed, path, data, exporting.audited(
+        signed, "export", "statistics", "", {"format": fmt, "file": path.name,
+                                             "from": r.date_from.isoformat(),
+                                             "to": r.date_to.isoformat()}))
     return r
 
 

@@ -7,8 +7,6 @@ failed write leaves neither a file under the chosen name nor a disclosure record
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,10 +45,10 @@ from kodoku_desk.models import (
     Staff,
     now,
 )
-from kodoku_desk.services import access, audit, case_facts, plans, uow
+from kodoku_desk.services import access, audit, case_facts, exporting, plans, uow
 from kodoku_desk.services.auth import Signed
+from kodoku_desk.services.exporting import check_out_path  # noqa: F401 - the CLI checks early
 from kodoku_desk.services.meetings import case_refusal, meeting_consent, member_label
-from kodoku_desk.store.files import atomic_output
 from kodoku_desk.store.keys import check_password_rule
 
 ProgressFn = Callable[[int, int], None]
@@ -294,19 +292,6 @@ def render(packet: Packet, fmt: str, *, password: str | None, strict_glyphs: boo
     raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
 
 
-def check_out_path(out: Path | str, fmt: str) -> Path:
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise UserError(f"{path} はフォルダです。保存するファイル名を指定してください。", field="out")
-    if path.suffix.lower() != f".{fmt}":
-        raise UserError(f"保存するファイル名の拡張子を .{fmt} にしてください（{path.name}）。", field="out")
-    if not path.parent.exists():
-        raise UserError(f"保存先のフォルダ {path.parent} がありません。", field="out")
-    if not os.access(path.parent, os.W_OK):
-        raise UserError(f"保存先のフォルダ {path.parent} に書き込めません（権限がありません）。", field="out")
-    return path
-
-
 def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
                   redact: bool | None = None, password: str | None = None,
                   strict_glyphs: bool = False,
@@ -317,7 +302,7 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
-    path = check_out_path(out, fmt)
+    path = exporting.check_out_path(out, fmt)
     if password is not None and fmt == "pdf":
         check_password_rule(password)  # the same rule as account passwords: a packet is as sensitive
     with uow.read(signed) as s:
@@ -339,28 +324,9 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
             "password": bool(password), "missing_glyphs": missing})
         return count
 
-    count = write_recorded(signed, path, data, record)
+    count = exporting.export_bytes(signed, path, data, record)
     return ExportResult(path, fmt, len(packet.copies), packet.case_count, bool(redacted_ids),
                         count, missing)
-
-
-def write_recorded(signed: Signed, path: Path, data: bytes, record: Callable[[Session], int]) -> int:
-    """Records (disclosures, audit) and writes the file as one unit: the file is written inside
-    the transaction, so a failed write rolls the records back; a failed commit removes the file."""
-    written = False
-    try:
-        with uow.write(signed) as s:
-            result = record(s)
-            s.flush()
-            with atomic_output(path) as fh:
-                fh.write(data)
-            written = True
-    except BaseException:
-        if written:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        raise
-    return result
 
 
 def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
@@ -371,7 +337,7 @@ def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
 
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "議事録の出力")
-    path = check_out_path(out, "docx")
+    path = exporting.check_out_path(out, "docx")
     with uow.read(signed) as s:
         view = session_view(s, session_id)
         decisions = session_decisions(s, session_id)
@@ -382,5 +348,5 @@ def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
                       "decisions": len(decisions)})
         return 0
 
-    write_recorded(signed, path, data, record)
+    exporting.export_bytes(signed, path, data, record)
     return path

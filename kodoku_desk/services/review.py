@@ -31,7 +31,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import BASES, HANDOFF_STATES, RETURNED
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import access, audit, handoffs, uow
+from kodoku_desk.services import access, audit, exporting, handoffs, uow
 from kodoku_desk.services.access import check_visible
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import day_start
@@ -673,23 +673,32 @@ def export_handoff_log(signed: Signed, flt: HandoffFilter, path: Path | str, fmt
     if fmt not in ("csv", "pdf"):
         raise UserError("出力形式は csv か pdf を選んでください。", field="format")
     validate_filter(flt)
+    path = exporting.check_out_path(path, fmt)
     today = today or date.today()
-    with uow.read(signed) as s:
-        total = count_handoffs(s, flt, today)
-        if fmt == "pdf" and total > PDF_LIMIT:
-            raise UserError(f"条件に合うつなぎが {total:,} 件あります。PDF は {PDF_LIMIT:,} 件までです。"
-                            "条件を絞るか、CSV で出力してください。", field="format")
-        if fmt == "csv":
-            csv_export.write_csv(path, HANDOFF_CSV_HEADER,
-                                 (handoff_csv_row(r) for r in iter_handoffs(s, flt, today)))
-            filter_text = flt.describe(agency_names(s), block_names(s))
-        else:
-            log = query_handoffs(s, flt, limit=PDF_LIMIT, today=today)
-            report_pdf.write_handoff_log_pdf(path, log, today, signed.actor.display_name)
-            filter_text = log.filter_text
-    _log(signed, "export", "handoff_log", "", {"format": fmt, "rows": total, "path": str(path),
-                                               "filter": filter_text})
-    return total
+    found: dict = {}
+
+    def write(fh) -> None:
+        with uow.read(signed) as s:
+            found["total"] = total = count_handoffs(s, flt, today)
+            if fmt == "pdf" and total > PDF_LIMIT:
+                raise UserError(f"条件に合うつなぎが {total:,} 件あります。PDF は {PDF_LIMIT:,} 件までです。"
+                                "条件を絞るか、CSV で出力してください。", field="format")
+            if fmt == "csv":
+                csv_export.write_rows(fh, HANDOFF_CSV_HEADER,
+                                      (handoff_csv_row(r) for r in iter_handoffs(s, flt, today)))
+                found["filter"] = flt.describe(agency_names(s), block_names(s))
+            else:
+                log = query_handoffs(s, flt, limit=PDF_LIMIT, today=today)
+                fh.write(report_pdf.render_handoff_log_pdf(log, today, signed.actor.display_name))
+                found["filter"] = log.filter_text
+
+    def record(s: Session) -> None:
+        audit.record(s, signed.actor, "export", "handoff_log", "",
+                     {"format": fmt, "rows": found["total"], "file": path.name,
+                      "filter": found["filter"]})
+
+    exporting.export_file(signed, path, write, record)
+    return found["total"]
 
 
 DISCLOSURE_CSV_HEADER = ["記録ID", "提供日時", "ケース番号", "提供した職員", "提供元機関", "提供先機関",
@@ -704,15 +713,17 @@ def export_disclosures(signed: Signed, flt: DisclosureFilter, path: Path | str,
     from kodoku_desk.exports import csv_export
 
     access.require_supervisor(signed, "提供記録の出力")
+    path = exporting.check_out_path(path, "csv")
     with uow.read(signed) as s:
         if to_agency:
             flt = replace(flt, to_agency_id=resolve_agency(s, to_agency))
         rows, _ = query_disclosures(s, flt, limit=EXPORT_LIMIT)
-    csv_export.write_csv(path, DISCLOSURE_CSV_HEADER, [
+    data = csv_export.csv_bytes(DISCLOSURE_CSV_HEADER, [
         [r.id, _dt(r.at), r.case_no, r.actor, r.from_agency, r.to_agency, r.recipient,
          "・".join(r.sections), r.basis, r.basis_reason, r.channel, r.handoff_id or "",
          r.copy_no or ""] for r in rows])
-    _log(signed, "export", "disclosures", "", {"rows": len(rows), "path": str(path)})
+    exporting.export_bytes(signed, path, data, exporting.audited(
+        signed, "export", "disclosures", "", {"rows": len(rows), "file": path.name}))
     return len(rows)
 
 
@@ -724,12 +735,14 @@ def export_access_log(signed: Signed, flt: AccessFilter, path: Path | str) -> in
     from kodoku_desk.exports import csv_export
 
     access.require_supervisor(signed, "閲覧・出力履歴の出力")
+    path = exporting.check_out_path(path, "csv")
     with uow.read(signed) as s:
         rows, _ = query_access(s, flt, limit=EXPORT_LIMIT)
-    csv_export.write_csv(path, ACCESS_CSV_HEADER, [
+    data = csv_export.csv_bytes(ACCESS_CSV_HEADER, [
         [r.id, _dt(r.at), r.actor, r.actor_name, r.action_label, r.action,
          target_label(r.target_type), r.target_id, r.detail] for r in rows])
-    _log(signed, "export", "audit_log", "", {"rows": len(rows), "path": str(path)})
+    exporting.export_bytes(signed, path, data, exporting.audited(
+        signed, "export", "audit_log", "", {"rows": len(rows), "file": path.name}))
     return len(rows)
 
 

@@ -21,8 +21,8 @@ from kodoku_desk.models import Agency, Case, HouseholdMember, Sheet, Staff
 from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import consents_for_case, describe_scope
+from kodoku_desk.services.exporting import check_out_path, export_bytes
 from kodoku_desk.services.handoffs import visible_sheet
-from kodoku_desk.services.meeting_packets import check_out_path, write_recorded
 from kodoku_desk.store.files import atomic_output
 
 ProgressFn = Callable[[int, int], None]
@@ -50,7 +50,7 @@ def print_blank_part_a(out: Path | str, version: str | None = None,
                          {"what": "blank_part_a", "file": path.name})
             return 0
 
-        write_recorded(signed, path, data, record)
+        export_bytes(signed, path, data, record)
     return PrintResult(path, [m.message() for m in ts.missing])
 
 
@@ -136,7 +136,7 @@ def print_sheet(signed: Signed, sheet_id: int, out: Path | str,
                      {"case_id": case_id, "file": path.name, "missing_glyphs": missing})
         return 0
 
-    write_recorded(signed, path, data, record)
+    export_bytes(signed, path, data, record)
     if progress:
         progress(2, 2)
     return PrintResult(path, missing)

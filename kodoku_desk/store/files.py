@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -18,37 +19,69 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+class Staged:
+    """A file being written under a temporary name in its target's folder."""
+
+    def __init__(self, path: Path, fd: int, tmp: str) -> None:
+        self.path, self.tmp = path, tmp
+        self.file: IO[bytes] = os.fdopen(fd, "wb")
+        self.published = False
+
+    def finish(self) -> None:
+        """Everything is written: flush it to the disk."""
+        if not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+    def publish(self) -> None:
+        """Give the complete file its name (an atomic rename)."""
+        self.finish()
+        os.replace(self.tmp, self.path)
+        self.published = True
+
+
+def _folder_error(folder: Path, exc: OSError) -> WorkspaceError:
+    if isinstance(exc, FileNotFoundError):
+        return WorkspaceError(f"保存先のフォルダ {folder} がありません。")
+    if isinstance(exc, PermissionError):
+        return WorkspaceError(f"保存先のフォルダ {folder} に書き込めません（権限がありません）。")
+    return WorkspaceError(f"保存先のフォルダ {folder} に書き込めません: {exc.strerror}")
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path):
-    """Yield a binary file in the target's folder; rename onto `path` only on success."""
+def staged_output(path: Path | str) -> Iterator[Staged]:
+    """A temporary file beside `path`; unless `publish()` was called it is removed on exit, so a
+    failed or refused export never leaves a partial file under the chosen name."""
     path = Path(path)
-    folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except FileNotFoundError as exc:
-        raise WorkspaceError(f"保存先のフォルダ {folder} がありません。") from exc
-    except PermissionError as exc:
-        raise WorkspaceError(f"保存先のフォルダ {folder} に書き込めません（権限がありません）。") from exc
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as exc:
-        raise WorkspaceError(f"保存先のフォルダ {folder} に書き込めません: {exc.strerror}") from exc
-    fh: IO[bytes] = os.fdopen(fd, "wb")
+        raise _folder_error(path.parent, exc) from exc
+    staged = Staged(path, fd, tmp)
     try:
-        yield fh
-        fh.flush()
-        os.fsync(fh.fileno())
-        fh.close()
-        os.replace(tmp, path)
-    except BaseException as exc:
-        fh.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and not isinstance(exc, WorkspaceError):
-            if exc.errno == 28:  # ENOSPC
-                raise WorkspaceError(
-                    f"ディスクの空き容量が足りないため {path.name} を保存できませんでした。"
-                ) from exc
-            raise WorkspaceError(f"{path.name} を保存できませんでした: {exc.strerror}") from exc
-        raise
+        yield staged
+    except OSError as exc:
+        if isinstance(exc, WorkspaceError):
+            raise
+        if exc.errno == 28:  # ENOSPC
+            raise WorkspaceError(
+                f"ディスクの空き容量が足りないため {path.name} を保存できませんでした。") from exc
+        raise WorkspaceError(f"{path.name} を保存できませんでした: {exc.strerror}") from exc
+    finally:
+        if not staged.file.closed:
+            staged.file.close()
+        if not staged.published:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | str) -> Iterator[IO[bytes]]:
+    """Yield a binary file in the target's folder; rename onto `path` only on success."""
+    with staged_output(path) as staged:
+        yield staged.file
+        staged.publish()
 
 
 class InstanceLock:
