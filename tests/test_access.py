@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 from kodoku_desk.cli import main
 from kodoku_desk.errors import AccessDenied
 from kodoku_desk.models import AuditEntry, Consent, Handoff, Sheet
-from kodoku_desk.queries import boxes, caseview, dashboard, pickers, stats
+from kodoku_desk.queries import (
+    boxes,
+    caseview,
+    dashboard,
+    pickers,
+    review_access,
+    review_disclosures,
+    review_handoffs,
+    stats,
+)
 from kodoku_desk.services import (
     access,
     admin,
@@ -92,15 +101,15 @@ GATED = {
     "list meetings": lambda w, i, t: meetings.list_sessions(w.north),
     "export a meeting packet": lambda w, i, t: meeting_packets.export_packet(
         w.north, 1, "pdf", t / "packet.pdf"),
-    "read the hand-off log": lambda w, i, t: review.handoff_log(w.north, review.HandoffFilter()),
-    "read the disclosure log": lambda w, i, t: review.disclosure_log(
-        w.north, review.DisclosureFilter()),
-    "read the access log": lambda w, i, t: review.access_log(w.north, review.AccessFilter()),
+    "read the hand-off log": lambda w, i, t: review_handoffs.handoff_log(w.north, review_handoffs.HandoffFilter()),
+    "read the disclosure log": lambda w, i, t: review_disclosures.disclosure_log(
+        w.north, review_disclosures.DisclosureFilter()),
+    "read the access log": lambda w, i, t: review_access.access_log(w.north, review_access.AccessFilter()),
     "verify the audit chain": lambda w, i, t: review.verify_audit_chain(w.north),
     "review a consent override": lambda w, i, t: review.review_override(
         w.north, w.case_8050.handoff_ids[0], "確認しました"),
     "export the disclosure log": lambda w, i, t: review.export_disclosures(
-        w.north, review.DisclosureFilter(), t / "d.csv"),
+        w.north, review_disclosures.DisclosureFilter(), t / "d.csv"),
     "open the dashboard": lambda w, i, t: dashboard.dashboard(w.north),
     "run the statistics report": lambda w, i, t: stats.report(
         w.north, date(2025, 4, 1), date.today()),

@@ -39,9 +39,17 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.handoffs import BASIS_CONSENT, BASIS_VITAL
 from kodoku_desk.queries import dashboard as review_dashboard
-from kodoku_desk.queries import stats
+from kodoku_desk.queries import (
+    review_access,
+    review_common,
+    review_disclosures,
+    review_handoffs,
+    stats,
+)
+from kodoku_desk.queries.review_access import AccessFilter
+from kodoku_desk.queries.review_disclosures import DisclosureFilter
+from kodoku_desk.queries.review_handoffs import HandoffFilter
 from kodoku_desk.services import admin, auth, review
-from kodoku_desk.services.review import AccessFilter, DisclosureFilter, HandoffFilter
 
 PW = "review-password-1"
 TODAY = date(2025, 6, 30)
@@ -187,7 +195,7 @@ def test_overdue_detection_across_weekends_and_holidays(signed, sent, due, check
         else:
             assert board.overdue_total == 0, today
     # The log's overdue filter agrees with the dashboard.
-    log = review.handoff_log(signed, HandoffFilter(overdue=True), today=checks[-1][0])
+    log = review_handoffs.handoff_log(signed, HandoffFilter(overdue=True), today=checks[-1][0])
     assert [r.id for r in log.rows] == [made.id] and log.rows[0].overdue_days == checks[-1][1]
 
 
@@ -273,7 +281,7 @@ def test_dashboard_figures_equal_counts_from_the_events(signed):
     per = defaultdict(Counter)
     for m in made:
         if start <= m.sent_at < until:
-            per[review.primary_field(AGENCIES[m.to_agency][0])][m.sent_at.strftime("%Y-%m")] += 1
+            per[review_common.primary_field(AGENCIES[m.to_agency][0])][m.sent_at.strftime("%Y-%m")] += 1
     assert board.per_field_month == {f: [per[f].get(k, 0) for k in board.months] for f in per}
 
     # Median days to acknowledge per agency.
@@ -315,7 +323,7 @@ def test_returned_handoff_shows_reason_and_where_it_went_next(signed):
     assert items[first.id].next_handoff_id == nxt.id and items[first.id].next_state == "受理"
     assert items[lonely.id].next_agency == "" and items[lonely.id].next_handoff_id is None
     assert [p.case_no for p in board.plans] == ["RET-1"]
-    log = review.handoff_log(signed, HandoffFilter(returned=True), today=TODAY)
+    log = review_handoffs.handoff_log(signed, HandoffFilter(returned=True), today=TODAY)
     assert {r.id: r.return_reason for r in log.rows} == {first.id: "手帳がなく対象外。",
                                                          lonely.id: "年齢が対象外。"}
 
@@ -364,9 +372,9 @@ def test_non_supervisor_is_refused_and_the_refusal_logged(signed, tmp_path):
     worker = sign(folder, "worker")
     calls = [
         lambda: review_dashboard.dashboard(worker),
-        lambda: review.handoff_log(worker, HandoffFilter()),
-        lambda: review.disclosure_log(worker, DisclosureFilter()),
-        lambda: review.access_log(worker, AccessFilter()),
+        lambda: review_handoffs.handoff_log(worker, HandoffFilter()),
+        lambda: review_disclosures.disclosure_log(worker, DisclosureFilter()),
+        lambda: review_access.access_log(worker, AccessFilter()),
         lambda: review.review_override(worker, 1, "見た"),
         lambda: review.verify_audit_chain(worker),
         lambda: stats.report(worker, date(2025, 4, 1), date(2026, 3, 31)),
@@ -393,7 +401,7 @@ def test_handoff_log_filters_match_the_events(signed):
     made, _ = _random_world(signed, org, seed=11, n_cases=40)
 
     def ids(flt: HandoffFilter) -> set[int]:
-        log = review.handoff_log(signed, flt, today=TODAY, limit=10_000)
+        log = review_handoffs.handoff_log(signed, flt, today=TODAY, limit=10_000)
         assert log.total == len(log.rows)
         return {r.id for r in log.rows}
 
@@ -419,11 +427,11 @@ def test_handoff_log_filters_match_the_events(signed):
         case_no = s.get(Case, some.case_id).case_no
     assert ids(HandoffFilter(case_no=case_no)) == {m.id for m in made if m.case_id == some.case_id}
     with pytest.raises(UserError, match="より前"):
-        review.handoff_log(signed, HandoffFilter(date_from=hi, date_to=lo))
+        review_handoffs.handoff_log(signed, HandoffFilter(date_from=hi, date_to=lo))
     with signed.store.read() as s, pytest.raises(UserError, match="登録されていません"):
-        review.resolve_agency(s, "存在しない機関")
+        review_common.resolve_agency(s, "存在しない機関")
     with pytest.raises(UserError, match="分野"):
-        review.handoff_log(signed, HandoffFilter(field="宇宙"))
+        review_handoffs.handoff_log(signed, HandoffFilter(field="宇宙"))
 
 
 def test_case_timeline_lists_every_event_in_order(signed):
@@ -435,7 +443,7 @@ def test_case_timeline_lists_every_event_in_order(signed):
                      ("対応中", datetime(2025, 6, 4, 9), "", "")))
         add_handoff(s, org, cid, "福祉総務課", "こども家庭センター", datetime(2025, 6, 2, 10),
                     (("返送", datetime(2025, 6, 2, 16), "対象外", "自立相談支援機関"),))
-    events = review.case_timeline(signed, cid)
+    events = review_handoffs.case_timeline(signed, cid)
     assert [(e.to_agency, e.to_state) for e in events] == [
         ("障がい福祉課", "送付"), ("こども家庭センター", "送付"), ("こども家庭センター", "返送"),
         ("障がい福祉課", "受理"), ("障がい福祉課", "対応中")]
@@ -469,15 +477,15 @@ def test_disclosure_log_and_csv(signed, tmp_path):
                        to_agency_id=org.agencies["こども家庭センター"], sections=["partA"],
                        basis=BASIS_VITAL, basis_reason="=命の危険", channel="handoff"),
         ])
-    rows, total = review.disclosure_log(signed, DisclosureFilter(date_from=date(2025, 6, 1),
+    rows, total = review_disclosures.disclosure_log(signed, DisclosureFilter(date_from=date(2025, 6, 1),
                                                                  date_to=date(2025, 6, 30)))
     assert total == 2 and [r.channel for r in rows] == ["会議資料", "つなぎ"]
-    assert review.disclosure_log(signed, DisclosureFilter(case_no="DS-1"))[1] == 3
-    assert review.disclosure_log(signed, DisclosureFilter(case_no="DS-9"))[1] == 0
-    rows, total = review.disclosure_log(signed, DisclosureFilter(basis=BASIS_VITAL))
+    assert review_disclosures.disclosure_log(signed, DisclosureFilter(case_no="DS-1"))[1] == 3
+    assert review_disclosures.disclosure_log(signed, DisclosureFilter(case_no="DS-9"))[1] == 0
+    rows, total = review_disclosures.disclosure_log(signed, DisclosureFilter(basis=BASIS_VITAL))
     assert total == 1 and rows[0].to_agency == "こども家庭センター"
     with pytest.raises(UserError, match="根拠"):
-        review.disclosure_log(signed, DisclosureFilter(basis="なんとなく"))
+        review_disclosures.disclosure_log(signed, DisclosureFilter(basis="なんとなく"))
     out = tmp_path / "提供記録.csv"
     assert review.export_disclosures(signed, DisclosureFilter(), out) == 3
     table = _read_csv(out)
@@ -498,9 +506,9 @@ def test_access_log_filters_and_csv(signed, tmp_path):
         review_dashboard.dashboard(worker)
     worker.close()
     boss = sign(folder, "boss")
-    rows, total = review.access_log(boss, AccessFilter(actor="worker"))
+    rows, total = review_access.access_log(boss, AccessFilter(actor="worker"))
     assert {r.action for r in rows} == {"login", "access_denied", "logout"} and total == 3
-    rows, _ = review.access_log(boss, AccessFilter(actions=review.ACCESS_CATEGORIES["権限のない操作"]))
+    rows, _ = review_access.access_log(boss, AccessFilter(actions=review_access.ACCESS_CATEGORIES["権限のない操作"]))
     assert [(r.actor, r.action_label) for r in rows] == [("worker", "権限のない操作")]
     assert rows[0].actor_name == "受付 花子"
     out = tmp_path / "audit.csv"
@@ -608,10 +616,10 @@ def test_figures_from_hand_offs_sent_and_answered_through_the_handoff_service(si
     assert ret.returned_by == "障がい福祉課" and ret.next_handoff_id == second.id
     assert {i.handoff_id for i in board.overrides} == {first.id, second.id}
     assert [i.handoff_id for i in board.overdue] == [second.id]
-    rows, total = review.disclosure_log(signed, DisclosureFilter(case_id=cid))
+    rows, total = review_disclosures.disclosure_log(signed, DisclosureFilter(case_id=cid))
     assert total == 2 and {r.basis for r in rows} == {BASIS_VITAL}
     assert rows[0].sections == ["ご本人について"]
-    events = review.case_timeline(signed, cid)
+    events = review_handoffs.case_timeline(signed, cid)
     assert [e.to_state for e in events] == ["送付", "返送", "送付"]
 
 
@@ -625,10 +633,10 @@ def test_access_log_by_case_number_answers_who_saw_this_case(signed):
     get_case_for(signed, seen)
     get_case_for(signed, seen)
     get_case_for(signed, other)
-    rows, total = review.access_log(signed, AccessFilter(case_no="AC-1"))
+    rows, total = review_access.access_log(signed, AccessFilter(case_no="AC-1"))
     assert total == 2 and {(r.action_label, r.target_id) for r in rows} == {("ケース閲覧", str(seen))}
     with pytest.raises(UserError, match="AC-9"):
-        review.access_log(signed, AccessFilter(case_no="AC-9"))
+        review_access.access_log(signed, AccessFilter(case_no="AC-9"))
 
 
 def test_handoff_log_exports_stream_csv_and_cap_pdf(signed, tmp_path, monkeypatch):
@@ -806,11 +814,11 @@ def test_handoff_log_page_is_the_newest_and_total_counts_all_without_deleted_cas
                        lambda m: m.block == "北部ブロック")):
         expected = [m.id for m in newest if keep(m)]
         assert len(expected) > 5
-        log = review.handoff_log(signed, flt, today=TODAY, limit=5)
+        log = review_handoffs.handoff_log(signed, flt, today=TODAY, limit=5)
         assert [r.id for r in log.rows] == expected[:5]
         assert log.total == len(expected)
         with signed.store.read() as s:
-            assert review.count_handoffs(s, flt, TODAY) == len(expected)
+            assert review_handoffs.count_handoffs(s, flt, TODAY) == len(expected)
 
 
 def test_review_speed_indexes_answer_from_the_index(signed):
@@ -847,17 +855,17 @@ def test_logs_page_by_offset_without_gaps_or_repeats(signed):
     log (which grows as it is viewed) stays put below the first page's newest entry."""
     org = make_org(signed)
     _random_world(signed, org, seed=5, n_cases=25)
-    whole = review.handoff_log(signed, HandoffFilter(), today=TODAY, limit=10_000)
-    pages = [review.handoff_log(signed, HandoffFilter(), today=TODAY, limit=7, offset=o)
+    whole = review_handoffs.handoff_log(signed, HandoffFilter(), today=TODAY, limit=10_000)
+    pages = [review_handoffs.handoff_log(signed, HandoffFilter(), today=TODAY, limit=7, offset=o)
              for o in range(0, whole.total, 7)]
     assert [r.id for p in pages for r in p.rows] == [r.id for r in whole.rows]
     assert all(p.total == whole.total for p in pages)
 
-    first, total = review.access_log(signed, AccessFilter(), limit=5)
+    first, total = review_access.access_log(signed, AccessFilter(), limit=5)
     assert total > 10
     pinned = AccessFilter(upto_id=first[0].id)
-    second, _ = review.access_log(signed, pinned, limit=5, offset=5)  # viewing logged new rows
-    everything, _ = review.access_log(signed, pinned, limit=10_000)
+    second, _ = review_access.access_log(signed, pinned, limit=5, offset=5)  # viewing logged new rows
+    everything, _ = review_access.access_log(signed, pinned, limit=10_000)
     assert [r.id for r in first + second] == [r.id for r in everything[:10]]
     with signed.store.read() as s:
         details = [e.detail for e in s.scalars(select(AuditEntry).where(

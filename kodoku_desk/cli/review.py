@@ -47,7 +47,7 @@ def register(sub) -> None:
 
 def _dates(args):
     from kodoku_desk.domain.dates import parse_date
-    from kodoku_desk.services.review import check_period
+    from kodoku_desk.queries.review_common import check_period
 
     date_from = parse_date(args.date_from, field="from")
     date_to = parse_date(args.date_to, field="to")
@@ -70,13 +70,14 @@ def cmd_report(args) -> int:
 
 
 def cmd_audit_export(args) -> int:
+    from kodoku_desk.queries import review_access
     from kodoku_desk.services import review
 
     date_from, date_to = _dates(args)
     signed = open_signed(args)
     try:
         n = review.export_access_log(
-            signed, review.AccessFilter(date_from=date_from, date_to=date_to, actor=args.actor,
+            signed, review_access.AccessFilter(date_from=date_from, date_to=date_to, actor=args.actor,
                                         case_no=args.case),
             args.out)
     finally:
@@ -86,12 +87,13 @@ def cmd_audit_export(args) -> int:
 
 
 def cmd_disclosures_export(args) -> int:
+    from kodoku_desk.queries import review_disclosures
     from kodoku_desk.services import review
 
     date_from, date_to = _dates(args)
     signed = open_signed(args)
     try:
-        flt = review.DisclosureFilter(date_from=date_from, date_to=date_to,
+        flt = review_disclosures.DisclosureFilter(date_from=date_from, date_to=date_to,
                                       basis=args.basis or None)
         n = review.export_disclosures(signed, flt, args.out, to_agency=args.agency)
     finally:

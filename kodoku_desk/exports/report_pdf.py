@@ -32,8 +32,8 @@ from kodoku_desk.domain import dates
 from kodoku_desk.exports import pdf_common
 
 if TYPE_CHECKING:
+    from kodoku_desk.queries.review_handoffs import HandoffLog
     from kodoku_desk.queries.stats import StatsReport
-    from kodoku_desk.services.review import HandoffLog
 
 GOTHIC = pdf_common.GOTHIC
 PALETTE = [colors.HexColor(c) for c in ("#3b6ea8", "#e07b39", "#5a9e4b", "#c44e52", "#8172b2",

@@ -34,9 +34,7 @@ from kodoku_desk.models import (
     PlanEvent,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, RETURNED, SENT
-from kodoku_desk.services import access, handoffs, uow
-from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.review import (
+from kodoku_desk.queries.review_common import (
     _log,
     agency_names,
     block_names,
@@ -44,6 +42,8 @@ from kodoku_desk.services.review import (
     primary_field,
     staff_names,
 )
+from kodoku_desk.services import access, handoffs, uow
+from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import day_start
 
 LIST_LIMIT = 200

@@ -28,15 +28,15 @@ from kodoku_desk.queries.dashboard import (
     median_overall,
     month_keys,
 )
-from kodoku_desk.services import access, uow
-from kodoku_desk.services.auth import Signed
-from kodoku_desk.services.review import (
+from kodoku_desk.queries.review_common import (
     _log,
     agency_names,
     block_names,
     check_period,
     resolve_agency,
 )
+from kodoku_desk.services import access, uow
+from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import date_of, day_start
 
 # (label, lowest age inclusive); the last band is open-ended.

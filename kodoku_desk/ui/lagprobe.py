@@ -266,8 +266,8 @@ def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args:
         signed = state["signed"]
         if case_view is not None:
             return lambda: case_view(signed, args["case_id"])
+        from kodoku_desk.queries.review_handoffs import case_timeline
         from kodoku_desk.services.access import get_case_for
-        from kodoku_desk.services.review import case_timeline
 
         return lambda: (get_case_for(signed, args["case_id"]), case_timeline(signed, args["case_id"]))
 

@@ -18,7 +18,7 @@ HEADERS = ["記録ID", "日時", "ログインID", "氏名", "操作", "対象�
 
 
 def access_cells(rows) -> tuple[list, list, list]:
-    from kodoku_desk.services.review import target_label
+    from kodoku_desk.queries.review_common import target_label
 
     return ([[r.id, dt(r.at), r.actor, r.actor_name, r.action_label, target_label(r.target_type),
               r.target_id, r.detail] for r in rows], [], [r.id for r in rows])
@@ -28,7 +28,7 @@ class AccessLogPage(LogPage):
     title = "閲覧・出力・印刷の履歴"
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
-        from kodoku_desk.services.review import ACCESS_CATEGORIES
+        from kodoku_desk.queries.review_access import ACCESS_CATEGORIES
 
         super().__init__(ctx, parent)
         self.date_from, self.date_to = DateField("日付（から）"), DateField("日付（まで）")
@@ -57,7 +57,8 @@ class AccessLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services.review import ACCESS_CATEGORIES, AccessFilter, check_period
+        from kodoku_desk.queries.review_access import ACCESS_CATEGORIES, AccessFilter
+        from kodoku_desk.queries.review_common import check_period
 
         category = self.category.currentData()
         target = self.target.text().strip()
@@ -72,7 +73,7 @@ class AccessLogPage(LogPage):
     def search(self) -> None:
         from dataclasses import replace
 
-        from kodoku_desk.services import review
+        from kodoku_desk.queries import review_access
 
         flt = self.checked(self.current_filter)
         if flt is None:
@@ -82,7 +83,7 @@ class AccessLogPage(LogPage):
         def query(offset: int, limit: int):
             # Viewing the log adds entries to it: later pages stay below the first page's newest.
             page_filter = replace(flt, upto_id=newest.get("id")) if offset else flt
-            rows, total = review.access_log(signed, page_filter, limit=limit, offset=offset)
+            rows, total = review_access.access_log(signed, page_filter, limit=limit, offset=offset)
             if not offset and rows:
                 newest["id"] = rows[0].id
             return rows, total, None

@@ -141,9 +141,9 @@ class ReviewPage(Page):
 
         def work():
             # Services load here, off the GUI thread, the first time a review page is opened.
-            from kodoku_desk.services import review
+            from kodoku_desk.queries import review_common
 
-            return review.filter_choices(signed)
+            return review_common.filter_choices(signed)
 
         def done(choices) -> None:
             self.choices = choices

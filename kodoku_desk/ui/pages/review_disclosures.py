@@ -56,7 +56,8 @@ class DisclosureLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services.review import DisclosureFilter, check_period
+        from kodoku_desk.queries.review_common import check_period
+        from kodoku_desk.queries.review_disclosures import DisclosureFilter
 
         flt = DisclosureFilter(date_from=self.date_from.value(), date_to=self.date_to.value(),
                                to_agency_id=self.to_agency.currentData(),
@@ -66,9 +67,9 @@ class DisclosureLogPage(LogPage):
         return flt
 
     def search(self) -> None:
-        from kodoku_desk.services import review
+        from kodoku_desk.queries import review_disclosures
 
-        self.search_with(review.disclosure_log, disclosure_cells)
+        self.search_with(review_disclosures.disclosure_log, disclosure_cells)
 
     def log_status(self) -> None:
         model = self.table.log_model

@@ -110,27 +110,27 @@ class HandoffLogPage(LogPage):
         self.load_choices(self.search)
 
     def current_filter(self):
-        from kodoku_desk.services import review
+        from kodoku_desk.queries import review_handoffs
 
-        flt = review.HandoffFilter(
+        flt = review_handoffs.HandoffFilter(
             from_agency_id=self.from_agency.currentData(), to_agency_id=self.to_agency.currentData(),
             state=self.state.currentData(), overdue=self.overdue.isChecked(),
             returned=self.returned.isChecked(), consent_override=self.override.isChecked(),
             date_from=self.date_from.value(), date_to=self.date_to.value(),
             block_id=self.block.currentData(), field=self.field.currentData(),
             case_no=self.case_no.text().strip() or None)
-        review.validate_filter(flt)
+        review_handoffs.validate_filter(flt)
         return flt
 
     def search(self) -> None:
-        from kodoku_desk.services import review
+        from kodoku_desk.queries import review_handoffs
 
         flt, signed = self.checked(self.current_filter), self.ctx.signed
         if flt is None:
             return
 
         def query(offset: int, limit: int):
-            log = review.handoff_log(signed, flt, limit=limit, offset=offset)
+            log = review_handoffs.handoff_log(signed, flt, limit=limit, offset=offset)
             return log.rows, log.total, log
 
         self.say("検索しています…")
@@ -150,10 +150,10 @@ class HandoffLogPage(LogPage):
         case_id = self.table.current_case_id()
         if not case_id:
             return
-        from kodoku_desk.services import review
+        from kodoku_desk.queries import review_handoffs
 
         signed = self.ctx.signed
-        self.run(lambda: timeline_cells(review.case_timeline(signed, int(case_id))),
+        self.run(lambda: timeline_cells(review_handoffs.case_timeline(signed, int(case_id))),
                  self.timeline.fill, latest="timeline")
 
     def export_log(self, fmt: str) -> None:
