@@ -12,8 +12,8 @@ from intake_data import as_staff_of, copy_workspace, household_8050
 
 from kodoku_desk.services import intake
 from kodoku_desk.services.auth import Signed, sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
 from kodoku_desk.services.intake import PersonInput
+from kodoku_devtools.demo import DEMO_PASSWORD, create_demo
 
 NORTH = "北部地域包括支援センター"  # u01's agency
 SOUTH = "南部地域包括支援センター"

@@ -18,6 +18,15 @@ keys.ARGON2_PARAMS.update(t=1, m=8192, p=1)
 ADMIN_PASSWORD = "admin-password-1"
 
 
+def pytest_sessionstart(session):
+    """The fixtures build generated demo workspaces: the tests need the developer tools."""
+    from kodoku_desk.extras import devtools_installed
+
+    if not devtools_installed():
+        pytest.exit("kodoku-desk-devtools (devtools/) is not installed: run `make test`, or "
+                    "`pip install -e ./devtools` into this environment.", returncode=4)
+
+
 @pytest.fixture
 def ws_dir(tmp_path: Path) -> Path:
     return tmp_path / "ws"
@@ -37,7 +46,7 @@ def signed(ws_dir: Path):
 @pytest.fixture
 def demo(tmp_path_factory):
     """A small generated demo workspace (closed); returns its folder."""
-    from kodoku_desk.services.demo import create_demo
+    from kodoku_devtools.demo import create_demo
 
     folder = tmp_path_factory.mktemp("demo") / "ws"
     s, _ = create_demo(folder, cases=60, seed=7)

@@ -239,8 +239,8 @@ def test_first_run_demo_shows_logins_and_signs_in(qtbot, runner, tmp_path, monke
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kodoku_desk.services.demo import DEMO_PASSWORD
     from kodoku_desk.ui import firstrun
+    from kodoku_devtools.demo import DEMO_PASSWORD
 
     monkeypatch.setattr(firstrun, "DEMO_CASES", 0)  # the organisation only: fast
     dialog = firstrun.FirstRunDialog(runner)

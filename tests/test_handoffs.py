@@ -26,7 +26,7 @@ from kodoku_desk.models.handoffs import (
 )
 from kodoku_desk.services import consent, handoffs, intake
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_devtools.demo import DEMO_PASSWORD, create_demo
 
 SENDER = "北部地域包括支援センター"
 FUKI = "健康推進課「ふきのとう」"

@@ -30,9 +30,9 @@ from kodoku_desk.models import (
 from kodoku_desk.services import attachments, intake
 from kodoku_desk.services.attachments import AttachmentInput
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
 from kodoku_desk.services.handoffs import SendInput
 from kodoku_desk.services.intake import MemberInput, PersonInput, RoutingChoice
+from kodoku_devtools.demo import DEMO_PASSWORD, create_demo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 PDF = b"%PDF-1.4\n%...\n"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from kodoku_desk.models import Case, Handoff, HouseholdMember, Sheet
 from kodoku_desk.services import handoffs
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_devtools.demo import DEMO_PASSWORD, create_demo
 
 pytestmark = pytest.mark.gui
 

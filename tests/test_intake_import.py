@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from kodoku_desk.cli import main
 from kodoku_desk.models import Case, Consent, Disclosure, Handoff, Person, Sheet
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_devtools.demo import DEMO_PASSWORD, create_demo
 
 GOOD = {
     "received_at": "令和7年4月1日", "agency": "北部地域包括支援センター", "worker": "u01",

@@ -189,8 +189,8 @@ def test_cli_meeting_list_and_packet(world, tmp_path, monkeypatch, capsys):
 def test_demo_meetings_cover_every_kind_and_a_case_without_consent(tmp_path):
     from meetings_data import SUZUKI, TANAKA, YAMADA, make_case
 
-    from kodoku_desk.services.demo import create_demo
-    from kodoku_desk.services.meetings_demo import create_demo_meetings
+    from kodoku_devtools.demo import create_demo
+    from kodoku_devtools.meetings_demo import create_demo_meetings
 
     signed, _ = create_demo(tmp_path / "demo", cases=0)
     try:
