@@ -5,6 +5,7 @@ tools stay where they belong."""
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -113,17 +114,16 @@ def test_first_run_with_devtools_offers_the_demo(qtbot, runner):
     assert dialog.demo_note.text() != DEVTOOLS_MISSING
 
 
-def _imports(path: Path) -> list[tuple[str, bool]]:
-    """(imported module, at module level) for every import statement of a file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    top = {id(node) for node in tree.body}
-    found = []
-    for node in ast.walk(tree):
+@functools.cache
+def _imports(path: Path) -> tuple[str, ...]:
+    """Every module a file imports (absolute imports, wherever the statement is)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found += [(a.name, id(node) in top) for a in node.names]
+            found += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append((node.module, id(node) in top))
-    return found
+            found.append(node.module)
+    return tuple(found)
 
 
 def _root(module: str) -> str:
@@ -137,14 +137,14 @@ def test_qt_only_in_the_product_ui_and_the_devtools_gui():
         for path in package.rglob("*.py"):
             if any(path.is_relative_to(a) for a in allowed):
                 continue
-            offenders += [f"{path}: {m}" for m, _ in _imports(path)
+            offenders += [f"{path}: {m}" for m in _imports(path)
                           if _root(m) in ("PySide6", "shiboken6")]
     assert offenders == []
 
 
 def test_the_product_never_imports_devtools_by_name():
     """Only kodoku_desk.extras reaches kodoku_devtools (by importlib, when a tool is used)."""
-    offenders = [f"{path}: {m}" for path in PRODUCT.rglob("*.py") for m, _ in _imports(path)
+    offenders = [f"{path}: {m}" for path in PRODUCT.rglob("*.py") for m in _imports(path)
                  if _root(m) == "kodoku_devtools"]
     assert offenders == []
     assert not (PRODUCT / "bench").exists()

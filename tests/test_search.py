@@ -18,7 +18,6 @@ from kodoku_desk.services import handoffs
 from kodoku_devtools.demo import DEMO_PASSWORD
 
 # The shared fixtures (an organisation, two saved intakes).
-org_template = cases_data.org_template
 world = cases_data.world
 
 
