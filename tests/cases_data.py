@@ -3,16 +3,17 @@ generated cases, and two intakes saved through the intake domain's services."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import pytest
-from intake_data import as_staff_of, copy_workspace, household_8050
+from intake_data import as_staff_of, household_8050
+from workspace_templates import Template, keep, open_copy
 
 from kodoku_desk.services import intake
-from kodoku_desk.services.auth import Signed, sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.intake import PersonInput
 
 NORTH = "北部地域包括支援センター"  # u01's agency
@@ -33,14 +34,6 @@ class World:
         return as_staff_of(self.north, agency)
 
 
-@pytest.fixture(scope="session")
-def org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("cases-org") / "ws"
-    s, _ = create_demo(folder, cases=0)
-    s.close()
-    return folder
-
-
 def south_intake(signed: Signed) -> intake.IntakeInput:
     """A second household, taken in by the 南部 centre, handed to nobody in the north."""
     return replace(household_8050(signed),
@@ -51,13 +44,27 @@ def south_intake(signed: Signed) -> intake.IntakeInput:
                    worries=["収入・生活費"], most_pressing="収入・生活費")
 
 
-@pytest.fixture
-def world(org_template, tmp_path):
-    folder = tmp_path / "ws"
-    copy_workspace(org_template, folder)
-    north = sign_in(folder, "u01", DEMO_PASSWORD)
+@dataclass(frozen=True)
+class WorldTemplate:
+    workspace: Template  # closed with u01 signed in, as the world's tests start
+    case_8050: intake.SavedIntake
+    case_south: intake.SavedIntake
+
+
+def build_world_template(north_template: Template, folder: Path) -> WorldTemplate:
+    """The organisation, u01 signed in, and the two intakes (conftest builds it once)."""
+    north = open_copy(north_template, folder)
     saved = intake.save_intake(north, household_8050(north))
     south = as_staff_of(north, SOUTH)
     saved_south = intake.save_intake(south, south_intake(south))
-    yield World(folder, north, saved, saved_south)
+    return WorldTemplate(keep(north), saved, saved_south)
+
+
+@pytest.fixture
+def world(cases_world_template: WorldTemplate, tmp_path):
+    """A copy of the world for this test alone."""
+    folder = tmp_path / "ws"
+    north = open_copy(cases_world_template.workspace, folder)
+    yield World(folder, north, deepcopy(cases_world_template.case_8050),
+                deepcopy(cases_world_template.case_south))
     north.close()

@@ -1,4 +1,6 @@
-"""Shared fixtures. Tests use real SQLCipher workspaces on disk (tmp_path), never mocks."""
+"""Shared fixtures. Tests use real SQLCipher workspaces on disk (tmp_path), never mocks. Each
+fixture workspace is built once per session through the services (the *_template fixtures) and
+every test gets its own copy of the closed folder (workspace_templates.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from workspace_templates import Template, copy_workspace, keep, open_copy
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -18,31 +21,96 @@ keys.ARGON2_PARAMS.update(t=1, m=8192, p=1)
 ADMIN_PASSWORD = "admin-password-1"
 
 
+def pytest_sessionstart(session):
+    """The fixtures build generated demo workspaces: the tests need the developer tools."""
+    from kodoku_desk.extras import devtools_installed
+
+    if not devtools_installed():
+        pytest.exit("kodoku-desk-devtools (devtools/) is not installed: run `make test`, or "
+                    "`pip install -e ./devtools` into this environment.", returncode=4)
+
+
 @pytest.fixture
 def ws_dir(tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-@pytest.fixture
-def signed(ws_dir: Path):
-    """A fresh workspace signed in as its admin (福祉総務課)."""
+@pytest.fixture(scope="session")
+def admin_template(tmp_path_factory) -> Template:
+    """A new workspace with only its admin (福祉総務課), built once per session."""
     from kodoku_desk.services.auth import create_workspace
 
-    s = create_workspace(ws_dir, "admin", "管理 太郎", ADMIN_PASSWORD)
+    folder = tmp_path_factory.mktemp("tpl-admin") / "ws"
+    return keep(create_workspace(folder, "admin", "管理 太郎", ADMIN_PASSWORD))
+
+
+@pytest.fixture
+def signed(admin_template: Template, ws_dir: Path):
+    """A fresh workspace signed in as its admin (福祉総務課): a copy of admin_template."""
+    s = open_copy(admin_template, ws_dir)
     yield s
     if s.store._lock is not None:
         s.close()
 
 
-@pytest.fixture
-def demo(tmp_path_factory):
-    """A small generated demo workspace (closed); returns its folder."""
-    from kodoku_desk.services.demo import create_demo
+@pytest.fixture(scope="session")
+def demo_org(tmp_path_factory) -> Template:
+    """The demo organisation (blocks, agencies, staff) without generated cases, built once."""
+    from kodoku_devtools.demo import create_demo
 
-    folder = tmp_path_factory.mktemp("demo") / "ws"
-    s, _ = create_demo(folder, cases=60, seed=7)
-    s.close()
+    signed, _ = create_demo(tmp_path_factory.mktemp("tpl-org") / "ws", cases=0)
+    return keep(signed)
+
+
+@pytest.fixture(scope="session")
+def org_template(demo_org: Template) -> Path:
+    """The closed demo-organisation folder, to copy (tests sign in to their copy)."""
+    return demo_org.folder
+
+
+@pytest.fixture(scope="session")
+def north_template(org_template: Path, tmp_path_factory) -> Template:
+    """A copy of the demo organisation with u01 (北部地域包括支援センター) signed in, built once."""
+    from kodoku_desk.services.auth import sign_in
+    from kodoku_devtools.demo import DEMO_PASSWORD
+
+    folder = tmp_path_factory.mktemp("tpl-north") / "ws"
+    copy_workspace(org_template, folder)
+    return keep(sign_in(folder, "u01", DEMO_PASSWORD))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A small generated demo workspace (60 cases, seed 7), built once and closed."""
+    from kodoku_devtools.demo import create_demo
+
+    signed, _ = create_demo(tmp_path_factory.mktemp("tpl-demo") / "ws", cases=60, seed=7)
+    return keep(signed).folder
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Path:
+    """A copy of the small generated demo workspace (closed); returns its folder."""
+    folder = tmp_path / "demo"
+    copy_workspace(demo_template, folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def cases_world_template(north_template: Template, tmp_path_factory):
+    """cases_data's world (the organisation and two saved intakes), built once."""
+    import cases_data
+
+    return cases_data.build_world_template(north_template,
+                                           tmp_path_factory.mktemp("tpl-cases") / "ws")
+
+
+@pytest.fixture(scope="session")
+def meeting_template(admin_template: Template, tmp_path_factory):
+    """meetings_data's meeting world (three cases, one two-part session), built once."""
+    from meetings_data import meeting_world_template
+
+    return meeting_world_template(admin_template, tmp_path_factory.mktemp("tpl-meetings") / "ws")
 
 
 _fonts_installed = False

@@ -51,10 +51,3 @@ def household_8050(signed: Signed, **overrides) -> IntakeInput:
     for key, value in overrides.items():
         setattr(data, key, value)
     return data
-
-
-def copy_workspace(template_dir, target_dir) -> None:
-    """A fresh copy of a closed workspace folder (same data key): faster than building one."""
-    import shutil
-
-    shutil.copytree(template_dir, target_dir, ignore=shutil.ignore_patterns(".lock", "backups"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
+from workspace_templates import Template, keep, open_copy
 
 from kodoku_desk.domain.text import case_search_text, phone_key, search_key
 from kodoku_desk.models import (
@@ -190,3 +193,15 @@ def meeting_world(signed) -> MeetingWorld:
     meetings.add_case(signed, shien, cases["suzuki"])
     meetings.add_case(signed, shien, cases["tanaka"])
     return MeetingWorld(signed, cases, sid, juso, shien, agencies)
+
+
+def meeting_world_template(admin: Template, folder: Path) -> tuple[Template, MeetingWorld]:
+    """meeting_world on a copy of the admin-only workspace, closed (conftest builds it once)."""
+    world = meeting_world(open_copy(admin, folder))
+    return keep(world.signed), replace(world, signed=None)
+
+
+def meeting_world_copy(template: tuple[Template, MeetingWorld], folder: Path) -> MeetingWorld:
+    """A copy of the meeting world for one test."""
+    workspace, world = template
+    return replace(deepcopy(world), signed=open_copy(workspace, folder))

@@ -42,9 +42,8 @@ from kodoku_desk.services import (
     review,
     sheet_print,
 )
-from kodoku_desk.services.demo import DEMO_PASSWORD
+from kodoku_devtools.demo import DEMO_PASSWORD
 
-org_template = cases_data.org_template
 world = cases_data.world
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64

@@ -8,11 +8,11 @@ import sqlite3
 
 from sqlalchemy import func, select
 
-from kodoku_desk.bench import output, workspaces
-from kodoku_desk.bench.measures import DB_MEASURES
-from kodoku_desk.bench.runner import NOT_BUILT, OK, Report, Row, Timing
 from kodoku_desk.cli import main
 from kodoku_desk.models import Case, Person
+from kodoku_devtools.bench import output, workspaces
+from kodoku_devtools.bench.measures import DB_MEASURES
+from kodoku_devtools.bench.runner import NOT_BUILT, OK, Report, Row, Timing
 
 EXPECTED = {m.key for m in DB_MEASURES} | {"startup", "unlock", "gui_stall", "peak_memory"}
 

@@ -15,7 +15,6 @@ from kodoku_desk.queries.caseview import case_view, load_case_view
 from kodoku_desk.services import consent, handoffs
 
 # The shared fixtures (an organisation, two saved intakes).
-org_template = cases_data.org_template
 world = cases_data.world
 
 

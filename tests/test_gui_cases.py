@@ -14,7 +14,6 @@ from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.ops import Runner
 
 # The shared fixtures (an organisation, two saved intakes).
-org_template = cases_data.org_template
 world = cases_data.world
 
 

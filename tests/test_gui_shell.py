@@ -9,6 +9,7 @@ import pytest
 from conftest import ADMIN_PASSWORD
 from gui_helpers import type_text, wait_runner
 from PySide6.QtWidgets import QDialog
+from workspace_templates import copy_workspace
 
 from kodoku_desk.services import admin
 from kodoku_desk.services.auth import WRONG, create_workspace
@@ -24,15 +25,23 @@ def shot(widget, name: str) -> None:
     widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
-@pytest.fixture
-def org_ws(ws_dir: Path) -> Path:
-    """A closed workspace with an admin and a 受付 worker of 東部地域包括支援センター."""
-    signed = create_workspace(ws_dir, "admin", "管理 太郎", ADMIN_PASSWORD)
+@pytest.fixture(scope="session")
+def org_ws_template(tmp_path_factory) -> Path:
+    """A closed workspace with an admin and a 受付 worker of 東部地域包括支援センター, built once."""
+    signed = create_workspace(tmp_path_factory.mktemp("tpl-shell") / "ws", "admin", "管理 太郎",
+                              ADMIN_PASSWORD)
     admin.create_block(signed, "東部ブロック")
     admin.save_agency(signed, "東部地域包括支援センター", ["高齢"], "東部ブロック", "委託", "084-000-0000")
     admin.create_staff(signed, "uketsuke", "受付 花子", "東部地域包括支援センター", ["intake"],
                        STAFF_PASSWORD)
     signed.close()
+    return signed.store.folder
+
+
+@pytest.fixture
+def org_ws(org_ws_template: Path, ws_dir: Path) -> Path:
+    """A copy of org_ws_template for this test (closed)."""
+    copy_workspace(org_ws_template, ws_dir)
     return ws_dir
 
 
@@ -239,8 +248,8 @@ def test_first_run_demo_shows_logins_and_signs_in(qtbot, runner, tmp_path, monke
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kodoku_desk.services.demo import DEMO_PASSWORD
     from kodoku_desk.ui import firstrun
+    from kodoku_devtools.demo import DEMO_PASSWORD
 
     monkeypatch.setattr(firstrun, "DEMO_CASES", 0)  # the organisation only: fast
     dialog = firstrun.FirstRunDialog(runner)

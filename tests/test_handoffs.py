@@ -5,11 +5,11 @@ and what the receiving agency may see."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from intake_data import agency_id, as_staff_of, copy_workspace, household_8050
+from intake_data import agency_id, as_staff_of, household_8050
 from sqlalchemy import func, select
+from workspace_templates import open_copy
 
 from kodoku_desk.errors import AccessDenied, ConflictError, UserError
 from kodoku_desk.models import Disclosure, Handoff, HandoffEvent, Sheet
@@ -25,8 +25,6 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
 )
 from kodoku_desk.services import consent, handoffs, intake
-from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
 
 SENDER = "北部地域包括支援センター"
 FUKI = "健康推進課「ふきのとう」"
@@ -34,19 +32,9 @@ JIRITSU = "自立相談支援機関"
 OUTSIDE = "障がい福祉課"
 
 
-@pytest.fixture(scope="session")
-def org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("org") / "ws"
-    s, _ = create_demo(folder, cases=0)
-    s.close()
-    return folder
-
-
 @pytest.fixture
-def sender(org_template, tmp_path):
-    folder = tmp_path / "ws"
-    copy_workspace(org_template, folder)
-    s = sign_in(folder, "u01", DEMO_PASSWORD)  # 北部地域包括支援センター
+def sender(north_template, tmp_path):
+    s = open_copy(north_template, tmp_path / "ws")  # u01, 北部地域包括支援センター
     yield s
     s.close()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
-from intake_data import agency_id, as_staff_of, copy_workspace, household_8050
+from intake_data import agency_id, as_staff_of, household_8050
 from sqlalchemy import func, select
+from workspace_templates import open_copy
 
 from kodoku_desk.domain.dates import parse_date
 from kodoku_desk.domain.template import load_template, validate_answers
@@ -29,8 +29,6 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.services import attachments, intake
 from kodoku_desk.services.attachments import AttachmentInput
-from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
 from kodoku_desk.services.handoffs import SendInput
 from kodoku_desk.services.intake import MemberInput, PersonInput, RoutingChoice
 
@@ -38,19 +36,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 PDF = b"%PDF-1.4\n%...\n"
 
 
-@pytest.fixture(scope="session")
-def org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("org") / "ws"
-    s, _ = create_demo(folder, cases=0)
-    s.close()
-    return folder
-
-
 @pytest.fixture
-def worker(org_template, tmp_path):
-    folder = tmp_path / "ws"
-    copy_workspace(org_template, folder)
-    s = sign_in(folder, "u01", DEMO_PASSWORD)  # 北部地域包括支援センター
+def worker(north_template, tmp_path):
+    s = open_copy(north_template, tmp_path / "ws")  # u01, 北部地域包括支援センター
     yield s
     s.close()
 

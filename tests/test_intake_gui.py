@@ -3,38 +3,25 @@ an input method commits it (tests/gui_helpers.type_text)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from gui_helpers import type_text, wait_runner
-from intake_data import copy_workspace
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
+from workspace_templates import open_copy
 
 from kodoku_desk.models import Case, Handoff, HouseholdMember, Sheet
 from kodoku_desk.services import handoffs
-from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_devtools.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture(scope="session")
-def org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("org") / "ws"
-    s, _ = create_demo(folder, cases=0)
-    s.close()
-    return folder
-
-
 @pytest.fixture
-def ctx(org_template, tmp_path, qtbot):
+def ctx(north_template, tmp_path, qtbot):
     from kodoku_desk.ui.context import AppContext
     from kodoku_desk.ui.ops import Runner
 
-    folder = tmp_path / "ws"
-    copy_workspace(org_template, folder)
-    signed = sign_in(folder, "u01", DEMO_PASSWORD)  # 北部地域包括支援センター
+    signed = open_copy(north_template, tmp_path / "ws")  # u01, 北部地域包括支援センター
     runner = Runner()
     yield AppContext(signed, runner)
     runner.wait_idle()

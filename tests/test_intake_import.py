@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from intake_data import copy_workspace
 from sqlalchemy import func, select
+from workspace_templates import copy_workspace
 
 from kodoku_desk.cli import main
 from kodoku_desk.models import Case, Consent, Disclosure, Handoff, Person, Sheet
 from kodoku_desk.services.auth import sign_in
-from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+from kodoku_devtools.demo import DEMO_PASSWORD
 
 GOOD = {
     "received_at": "令和7年4月1日", "agency": "北部地域包括支援センター", "worker": "u01",
@@ -38,14 +38,6 @@ GOOD = {
 SECOND = {"agency": "自立相談支援機関", "worker": "近藤 雅之", "method": "電話",
           "person": {"name": "尾道 健", "kana": "おのみち けん", "birth_date": "1985-07-07"},
           "worries": ["借金", "仕事探し・就職"], "urgency": "中"}
-
-
-@pytest.fixture(scope="session")
-def org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("org") / "ws"
-    s, _ = create_demo(folder, cases=0)
-    s.close()
-    return folder
 
 
 @pytest.fixture

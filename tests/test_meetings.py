@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from conftest import ADMIN_PASSWORD
-from meetings_data import meeting_world
+from meetings_data import meeting_world_copy
 from office import docx_to_pdf
 from sqlalchemy import select
 
@@ -19,8 +19,11 @@ from kodoku_desk.services import meeting_packets, meetings, plans
 
 
 @pytest.fixture
-def world(signed):
-    return meeting_world(signed)
+def world(meeting_template, ws_dir):
+    world = meeting_world_copy(meeting_template, ws_dir)
+    yield world
+    if world.signed.store._lock is not None:
+        world.signed.close()
 
 
 def test_juso_meeting_refuses_cases_without_meeting_consent_naming_case_and_why(world):
@@ -186,13 +189,13 @@ def test_cli_meeting_list_and_packet(world, tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["packet.pdf"]
 
 
-def test_demo_meetings_cover_every_kind_and_a_case_without_consent(tmp_path):
+def test_demo_meetings_cover_every_kind_and_a_case_without_consent(demo_org, tmp_path):
     from meetings_data import SUZUKI, TANAKA, YAMADA, make_case
+    from workspace_templates import open_copy
 
-    from kodoku_desk.services.demo import create_demo
-    from kodoku_desk.services.meetings_demo import create_demo_meetings
+    from kodoku_devtools.meetings_demo import create_demo_meetings
 
-    signed, _ = create_demo(tmp_path / "demo", cases=0)
+    signed = open_copy(demo_org, tmp_path / "demo")  # as create_demo(cases=0) returned it
     try:
         for i in range(9):
             make_case(signed, (YAMADA, SUZUKI, TANAKA)[i % 3], i + 1)

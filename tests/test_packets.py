@@ -14,7 +14,7 @@ from meetings_data import (
     CaseSpec,
     PersonSpec,
     make_case,
-    meeting_world,
+    meeting_world_copy,
 )
 from office import docx_to_pdf
 from sqlalchemy import func, select
@@ -26,8 +26,11 @@ from kodoku_desk.services import meeting_packets, meetings
 
 
 @pytest.fixture
-def world(signed):
-    return meeting_world(signed)
+def world(meeting_template, ws_dir):
+    world = meeting_world_copy(meeting_template, ws_dir)
+    yield world
+    if world.signed.store._lock is not None:
+        world.signed.close()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from meetings_data import YAMADA, make_case, setup_org
 from sqlalchemy import func, select
+from workspace_templates import Template, keep, open_copy
 
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AccessDenied, UserError
@@ -15,11 +16,22 @@ from kodoku_desk.services import plans
 from kodoku_desk.services.auth import Signed
 
 
-@pytest.fixture
-def world(signed):
+@pytest.fixture(scope="session")
+def plans_template(admin_template, tmp_path_factory) -> tuple[Template, int]:
+    """The organisation of meetings_data and the case of 山田 太郎, built once."""
+    signed = open_copy(admin_template, tmp_path_factory.mktemp("tpl-plans") / "ws")
     setup_org(signed)
     case_id = make_case(signed, YAMADA, 1)
-    return signed, case_id
+    return keep(signed), case_id
+
+
+@pytest.fixture
+def world(plans_template, ws_dir):
+    template, case_id = plans_template
+    signed = open_copy(template, ws_dir)
+    yield signed, case_id
+    if signed.store._lock is not None:
+        signed.close()
 
 
 def as_user(signed: Signed, login: str) -> Signed:

@@ -14,7 +14,7 @@ from kodoku_desk.domain.routing import (
     suggest,
 )
 from kodoku_desk.errors import UserError
-from kodoku_desk.services.demo import BLOCKS, _agency_rows
+from kodoku_devtools.demo import BLOCKS, _agency_rows
 
 ON = date(2025, 4, 1)
 

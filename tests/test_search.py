@@ -15,10 +15,9 @@ from kodoku_desk.cli import main
 from kodoku_desk.errors import UserError
 from kodoku_desk.queries.search import search_cases
 from kodoku_desk.services import handoffs
-from kodoku_desk.services.demo import DEMO_PASSWORD
+from kodoku_devtools.demo import DEMO_PASSWORD
 
 # The shared fixtures (an organisation, two saved intakes).
-org_template = cases_data.org_template
 world = cases_data.world
 
 
@@ -288,7 +287,7 @@ def test_generated_workspace_is_indexed(tmp_path):
 
     from kodoku_desk.domain.text import search_key
     from kodoku_desk.models import Case, Person, Sheet
-    from kodoku_desk.services.demo import create_demo
+    from kodoku_devtools.demo import create_demo
 
     signed, _ = create_demo(tmp_path / "ws", cases=40, seed=3)
     try:

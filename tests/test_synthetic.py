@@ -1,4 +1,4 @@
-"""The synthetic workspace (services.synthetic): deterministic, consistent with the services'
+"""The synthetic workspace (kodoku_devtools.synthetic): deterministic, consistent with the services'
 rules, and telling every story the demo and the benchmark need."""
 
 from __future__ import annotations
@@ -36,14 +36,15 @@ from kodoku_desk.models.handoffs import (
     SENT,
     WITHDRAWN,
 )
-from kodoku_desk.services import audit, meetings, synthetic
+from kodoku_desk.services import audit, meetings
 from kodoku_desk.services.handoffs import derived_state
+from kodoku_devtools import synthetic
 
 REFERENCE = date(2026, 11, 20)
 
 
 def _generated(folder, cases: int, seed: int):
-    from kodoku_desk.services.demo import create_demo
+    from kodoku_devtools.demo import create_demo
 
     signed, _ = create_demo(folder, cases=0)
     summary = synthetic.populate(signed, cases=cases, seed=seed, reference=REFERENCE)
@@ -186,7 +187,7 @@ def test_demo_meetings_hold_a_case_without_consent_beside_a_juso_part(demo):
     重層的支援会議 part also discusses a case without consent (in its 支援会議 part, the only
     place the law allows it), and no 重層 agenda holds a case without meeting consent."""
     from kodoku_desk.services.auth import sign_in
-    from kodoku_desk.services.demo import DEMO_PASSWORD
+    from kodoku_devtools.demo import DEMO_PASSWORD
 
     signed = sign_in(demo, "admin", DEMO_PASSWORD)
     try:
@@ -213,7 +214,7 @@ from datetime import date
 from sqlalchemy import select
 from kodoku_desk.store import keys
 keys.ARGON2_PARAMS.update(t=1, m=8192, p=1)
-from kodoku_desk.services import demo, synthetic
+from kodoku_devtools import demo, synthetic
 signed, _ = demo.create_demo(sys.argv[1], cases=0)
 synthetic.populate(signed, 40, 9, reference=date(2026, 11, 20))
 digest = hashlib.sha256()

@@ -75,8 +75,9 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from kodoku_desk.services.demo import DEMO_PASSWORD, create_demo
+    from kodoku_desk.extras import devtools
 
+    demo = devtools("demo")  # in kodoku-desk-devtools, not in the product
     if args.cases < 0:
         sys.stderr.write("エラー: --cases は0以上にしてください。\n")
         return 1
@@ -86,12 +87,12 @@ def cmd_demo(args) -> int:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r生成中… {done}/{total}")
 
-    signed, logins = create_demo(args.workspace, cases=args.cases, seed=args.seed, progress=progress)
+    signed, logins = demo.create_demo(args.workspace, cases=args.cases, seed=args.seed, progress=progress)
     signed.close()
     elapsed = time.perf_counter() - started
     print(f"\nデモ用ワークスペースを作成しました: {args.workspace}（{args.cases}件, {elapsed:.1f}秒）")
     print("これは生成データです。実在の人物ではありません。")
-    print(f"共通パスワード: {DEMO_PASSWORD}")
+    print(f"共通パスワード: {demo.DEMO_PASSWORD}")
     print_rows(logins, [("login", "ログインID"), ("display_name", "氏名"), ("agency", "機関"),
                         ("roles", "役割")], "table")
     return 0

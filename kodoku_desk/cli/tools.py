@@ -1,4 +1,5 @@
-"""CLI commands for the tools domain (registered by kodoku_desk.cli): the benchmark."""
+"""CLI commands for the tools domain (registered by kodoku_desk.cli): the benchmark, which lives
+in kodoku-desk-devtools (kodoku_devtools.bench) and is imported only when run."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ def cmd_bench(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from kodoku_desk.bench import output, runner, workspaces
     from kodoku_desk.errors import UserError
+    from kodoku_desk.extras import devtools
+
+    output, runner, workspaces = (devtools(f"bench.{m}") for m in ("output", "runner", "workspaces"))
 
     if args.cases < 0:
         raise UserError("--cases は 0 以上にしてください。")

@@ -78,7 +78,7 @@ class Handoff(Base):
     # Calendar days from sending to acknowledgement (ack_days_between), None until acknowledged:
     # the dashboard's and report's medians walk an index on it instead of computing and sorting
     # a date difference per row. Written with acknowledged_at (services.handoffs.transition_in,
-    # services.synthetic; ORM inserts and updates by the listener below; migration 0007 backfilled).
+    # kodoku_devtools.synthetic; ORM inserts and updates by the listener below; migration 0007 backfilled).
     ack_days: Mapped[float | None] = mapped_column()
 
 

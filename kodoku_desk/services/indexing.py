@@ -2,7 +2,7 @@
 
 Called inside the writer's unit of work, after its flush: the index row and the data it
 describes are committed, or rolled back, together. Writers: services.intake (people, cases,
-sheets), services.synthetic (its bulk path), migration 0006_search_index (existing rows)."""
+sheets), kodoku_devtools.synthetic (its bulk path), migration 0006_search_index (existing rows)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """First run (no workspace yet): create a demo workspace or a new empty one. Both run on the
-Runner; the dialog is accepted with `self.signed` (the new workspace, signed in as its admin)."""
+Runner; the dialog is accepted with `self.signed` (the new workspace, signed in as its admin).
+The demo comes from kodoku-desk-devtools (kodoku_desk.extras); without it the choice is disabled
+and its note says why."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.extras import DEVTOOLS_MISSING, devtools, devtools_installed
 from kodoku_desk.ui.login import FolderRow, default_workspace, remember
 from kodoku_desk.ui.ops import Runner, error_text
 from kodoku_desk.ui.widgets import FieldError, PasswordPair
@@ -35,7 +38,11 @@ class FirstRunDialog(QDialog):
         intro = QLabel("ワークスペース（暗号化された相談記録の保存先）がまだありません。\n"
                        "どちらかを選んでください。", self)
         self.demo_button = QPushButton("デモ用ワークスペースを作成", self)
-        demo_note = QLabel("架空の機関・職員・ケースが入った練習用です。実在の人は含みません。", self)
+        self.demo_note = QLabel("架空の機関・職員・ケースが入った練習用です。実在の人は含みません。", self)
+        self.demo_note.setWordWrap(True)
+        if not devtools_installed():
+            self.demo_button.setEnabled(False)
+            self.demo_note.setText(DEVTOOLS_MISSING)
         self.new_button = QPushButton("新しいワークスペースを作成", self)
         new_note = QLabel("本番用の空のワークスペースを作り、最初の管理者を登録します。", self)
         for b in (self.demo_button, self.new_button):
@@ -50,7 +57,7 @@ class FirstRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addSpacing(8)
-        for w in (self.demo_button, demo_note, self.new_button, new_note, self.error, open_existing):
+        for w in (self.demo_button, self.demo_note, self.new_button, new_note, self.error, open_existing):
             layout.addWidget(w)
         self.setMinimumWidth(520)
 
@@ -64,9 +71,7 @@ class FirstRunDialog(QDialog):
         self.new_button.setEnabled(False)
 
         def work(progress):
-            from kodoku_desk.services.demo import create_demo
-
-            return create_demo(folder, cases=DEMO_CASES, seed=1, progress=progress)
+            return devtools("demo").create_demo(folder, cases=DEMO_CASES, seed=1, progress=progress)
 
         def done(result) -> None:
             signed, logins = result
@@ -77,7 +82,7 @@ class FirstRunDialog(QDialog):
             self.accept()
 
         def failed(exc: BaseException) -> None:
-            self.demo_button.setEnabled(True)
+            self.demo_button.setEnabled(devtools_installed())
             self.new_button.setEnabled(True)
             self.error.show_message(error_text(exc))
 
@@ -94,10 +99,9 @@ class DemoLoginsDialog(QDialog):
     def __init__(self, logins: list, folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from kodoku_desk.models.org import ROLE_LABELS
-        from kodoku_desk.services.demo import DEMO_PASSWORD
 
         self.setWindowTitle("デモ用ワークスペースを作成しました")
-        lines = [f"場所: {folder}", f"共通パスワード: {DEMO_PASSWORD}", "",
+        lines = [f"場所: {folder}", f"共通パスワード: {devtools('demo').DEMO_PASSWORD}", "",
                  "ログインID　氏名　所属　役割"]
         lines += [f"{e.login}　{e.display_name}　{e.agency}　{'・'.join(ROLE_LABELS.get(r, r) for r in e.roles)}"
                   for e in logins]

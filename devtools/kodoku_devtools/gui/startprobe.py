@@ -3,7 +3,7 @@ prints `SHOWN <class>` when its first top-level window is exposed, then exits.
 
 QApplication.exec and QDialog.exec are wrapped to start a 1 ms poll, so whichever the shell uses
 (a modal login dialog or show() + exec()) is caught without changing the app. Run by
-`kodoku-desk bench` in a fresh process: python -m kodoku_desk.ui.startprobe
+`kodoku-desk bench` in a fresh process: python -m kodoku_devtools.gui.startprobe
 """
 
 from __future__ import annotations

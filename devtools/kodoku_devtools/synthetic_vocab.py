@@ -46,7 +46,7 @@ GIVEN_FEMALE_YOUNG = (("陽葵", "ひまり"), ("結菜", "ゆな"), ("凛", "�
                       ("紬", "つむぎ"), ("葵", "あおい"), ("さくら", "さくら"), ("美咲", "みさき"),
                       ("心春", "こはる"), ("莉子", "りこ"))
 
-# Made-up 町名 for each of the five demo blocks (same order as services.demo.BLOCKS).
+# Made-up 町名 for each of the five demo blocks (same order as kodoku_devtools.demo.BLOCKS).
 TOWNS: tuple[tuple[str, ...], ...] = (
     ("北園町", "桜ケ丘台", "水分町", "芦原町", "峰見町", "奥谷町"),
     ("東雲台", "朝日ケ丘", "春日見町", "川辺町", "東浜町", "青葉台"),

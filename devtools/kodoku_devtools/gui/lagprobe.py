@@ -4,7 +4,7 @@ step through ui.ops.Runner, the pages of the navigation built and refreshed on t
 The worst lateness is the longest time the GUI thread was blocked.
 
 Run by `kodoku-desk bench` in its own process (QT_QPA_PLATFORM=offscreen):
-    python -m kodoku_desk.ui.lagprobe --workspace DIR --login LOGIN --args JSON
+    python -m kodoku_devtools.gui.lagprobe --workspace DIR --login LOGIN --args JSON
 with the password in KODOKU_PASSWORD. Prints one JSON object on stdout.
 """
 

@@ -79,7 +79,7 @@ def _seed_org(signed: Signed) -> list[DemoLogin]:
 
 def _staff_name(i: int) -> str:
     """A made-up, plausible name for the i-th demo intake worker (deterministic)."""
-    from kodoku_desk.services import synthetic_vocab as V
+    from kodoku_devtools import synthetic_vocab as V
 
     given = V.GIVEN_FEMALE_MID + V.GIVEN_MALE_MID
     family = V.FAMILY_NAMES[(i * 7 + 3) % len(V.FAMILY_NAMES)]
@@ -95,10 +95,10 @@ def create_demo(folder: Path | str, cases: int = 200, seed: int = 1,
         for entry in logins[1:]:
             signed.store.rewrap(entry.login, DEMO_PASSWORD)
         if cases:
-            from kodoku_desk.services import synthetic
+            from kodoku_devtools import synthetic
 
             synthetic.populate(signed, cases=cases, seed=seed, progress=progress)
-            from kodoku_desk.services.meetings_demo import create_demo_meetings
+            from kodoku_devtools.meetings_demo import create_demo_meetings
 
             create_demo_meetings(signed, seed=seed)  # upcoming meetings of every kind
     except BaseException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from kodoku_desk.bench.runner import OK, Report, Row, Timing
+from kodoku_devtools.bench.runner import OK, Report, Row, Timing
 
 HEADS = ("項目", "SQLCipher 中央値", "p95", "平文 中央値", "p95", "比", "目標", "判定", "備考")
 

@@ -11,9 +11,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kodoku_desk.bench import processes
-from kodoku_desk.bench.measures import DB_MEASURES, Measure, find, scratch_dir
-from kodoku_desk.bench.workspaces import LOGIN, BenchWorkspaces
+from kodoku_devtools.bench import processes
+from kodoku_devtools.bench.measures import DB_MEASURES, Measure, find, scratch_dir
+from kodoku_devtools.bench.workspaces import LOGIN, BenchWorkspaces
 
 NOT_BUILT = "未実装"
 FAILED = "失敗"
@@ -183,8 +183,8 @@ def unlock_row(ws: BenchWorkspaces, repeat: int) -> Row:
 
     from kodoku_desk.models import Case
     from kodoku_desk.services.auth import sign_in
-    from kodoku_desk.services.demo import DEMO_PASSWORD
     from kodoku_desk.store.keys import ARGON2_PARAMS
+    from kodoku_devtools.demo import DEMO_PASSWORD
 
     values = []
     for _ in range(repeat):

@@ -13,14 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from kodoku_desk.bench.workspaces import LOGIN, BenchWorkspaces
+from kodoku_devtools.bench.workspaces import LOGIN, BenchWorkspaces
 
 START_TIMEOUT_S = 60
 LAG_TIMEOUT_S = 600
 
-# The start-up child is kodoku_desk/ui/startprobe.py (Qt stays inside ui/): it runs the real
+# The start-up child is kodoku_devtools/gui/startprobe.py (Qt stays inside gui/): it runs the real
 # entry point and prints "SHOWN <class>" when the first top-level window is exposed.
-STARTUP_MODULE = "kodoku_desk.ui.startprobe"
+STARTUP_MODULE = "kodoku_devtools.gui.startprobe"
 
 
 def _child_env(home: Path) -> dict:
@@ -54,7 +54,7 @@ def _has(module: str) -> bool:
 
 
 def startup_row(repeat: int):
-    from kodoku_desk.bench.runner import FAILED, NOT_BUILT, Row, Timing
+    from kodoku_devtools.bench.runner import FAILED, NOT_BUILT, Row, Timing
 
     row = Row("startup", "起動からログイン画面まで（新しいプロセス）", "≤ 1.5 s", target_value=1500)
     if not _has("kodoku_desk.ui.app"):
@@ -87,8 +87,8 @@ def startup_row(repeat: int):
 
 def gui_rows(ws: BenchWorkspaces) -> list:
     """The scripted GUI session in its own process: worst stall and peak memory."""
-    from kodoku_desk.bench.runner import FAILED, NO_DATA, Row, Timing
-    from kodoku_desk.services.demo import DEMO_PASSWORD
+    from kodoku_devtools.bench.runner import FAILED, NO_DATA, Row, Timing
+    from kodoku_devtools.demo import DEMO_PASSWORD
 
     stall = Row("gui_stall", "GUIスレッドの最長停止（操作の流れ）", "≤ 100 ms", target_value=100)
     memory = Row("peak_memory", "アプリのピークメモリ（ワークスペースを開いた状態）", "≤ 500 MB",
@@ -107,7 +107,7 @@ def gui_rows(ws: BenchWorkspaces) -> list:
         env["KODOKU_PASSWORD"] = DEMO_PASSWORD
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "kodoku_desk.ui.lagprobe", "--workspace", str(ws.cipher_dir),
+                [sys.executable, "-m", "kodoku_devtools.gui.lagprobe", "--workspace", str(ws.cipher_dir),
                  "--login", LOGIN, "--args", json.dumps(args)],
                 capture_output=True, text=True, env=env, timeout=LAG_TIMEOUT_S)
         except subprocess.TimeoutExpired:

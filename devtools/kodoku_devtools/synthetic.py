@@ -1,7 +1,7 @@
 """A deterministic city-scale synthetic workspace (issue 5; demo data of issues 2, 3 and 6).
 
 `populate(signed, cases, seed)` fills a workspace whose demo organisation (blocks, agencies,
-staff from services.demo) already exists with generated people and households, cases, sheets,
+staff from kodoku_devtools.demo) already exists with generated people and households, cases, sheets,
 routing decisions, consents, hand-offs in every state with their events and disclosures,
 consent overrides (some reviewed) and support plans with versions, events and evaluations.
 
@@ -10,9 +10,9 @@ from the reference date, never from the clock). Rows go in with SQLAlchemy Core 
 (executemany) in batches, inside ONE unit of work: the workspace gets all of it or none.
 One audit entry records the generation (not one per row).
 
-Routing uses the workspace's own rules (services.routing.suggest), the consent gate the same
-coverage rule as services.consent.covers, due dates services.dates.add_business_days and the
-search text services.text.case_search_text, so the generated data looks like what the
+Routing uses the workspace's own rules (domain.routing.suggest), the consent gate the same
+coverage rule as services.consent.covers, due dates domain.dates.add_business_days and the
+search text domain.text.case_search_text, so the generated data looks like what the
 application itself would have saved.
 """
 
@@ -65,10 +65,10 @@ from kodoku_desk.models.handoffs import (
     ack_days_between,
 )
 from kodoku_desk.services import audit, uow
-from kodoku_desk.services import synthetic_vocab as V
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store import search_index
+from kodoku_devtools import synthetic_vocab as V
 
 Progress = Callable[[int, int], None]
 BATCH_CASES = 2000

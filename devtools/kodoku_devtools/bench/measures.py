@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from kodoku_desk.bench.workspaces import Samples
 from kodoku_desk.services.auth import Signed
+from kodoku_devtools.bench.workspaces import Samples
 
 # A prepared call: (signed, samples, repeat index, scratch folder) → the thing to time.
 Prepare = Callable[[Signed, Samples, int, Path], Callable[[], object]]

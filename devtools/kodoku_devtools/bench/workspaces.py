@@ -59,7 +59,7 @@ class BenchWorkspaces:
         return self.root / "plain"
 
     def open(self) -> None:
-        from kodoku_desk.services.demo import DEMO_PASSWORD
+        from kodoku_devtools.demo import DEMO_PASSWORD
 
         if self.cipher is None:
             self.cipher = sign_in(self.cipher_dir, LOGIN, DEMO_PASSWORD)  # migrates a kept one
@@ -86,7 +86,7 @@ def open_plain(folder: Path, like: Signed) -> Signed:
 
 def build(root: Path, cases: int, seed: int, progress: Progress | None = None) -> BenchWorkspaces:
     """Generate (or reuse, when `root` holds a finished build of the same size and seed)."""
-    from kodoku_desk.services.demo import create_demo
+    from kodoku_devtools.demo import create_demo
 
     root = Path(root)
     marker = root / MARKER
