@@ -113,7 +113,7 @@ class SelfEntryDialog(QDialog):
             self.password_error.setText("パスワードを入力してください。")
             return
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: verify_unlock(signed, password), self._verified,
+        self.ctx.runner.write(lambda: verify_unlock(signed, password), self._verified,
                             lambda exc: self.password_error.setText(error_text(exc)), parent=self)
 
     def _verified(self, ok: bool) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.ui.pages.review_common import (
     DateField,
     ReviewPage,
@@ -31,6 +32,8 @@ from kodoku_desk.ui.pages.review_common import (
 from kodoku_desk.ui.tables import LogTable
 
 CHARTS_AFTER_MS = 60
+# What the report counts (the overdue rule reads the settings); never Change.AUDIT.
+COUNTED = Change.CASE | Change.HANDOFF | Change.PLAN | Change.MEETING | Change.ORG | Change.SETTINGS
 BREAKDOWNS = ("分野", "発見経路", "ブロック", "年齢", "困りごと", "受理日数")
 CHARTS = (("分野", "分野別ケース数（延べ）", False), ("ブロック", "ブロック別ケース数", False),
           ("年齢", "年齢階層別ケース数（期間末日時点）", False), ("発見経路", "発見経路別ケース数", True))
@@ -168,8 +171,8 @@ class StatisticsPage(ReviewPage):
             if key in self.breakdown_charts:
                 self.breakdown_charts[key].update_figures(pairs)
 
-    def _changed_elsewhere(self, kind: str) -> None:
-        if kind in ("handoff", "case", "intake", "plan", "meeting"):
+    def _changed_elsewhere(self, change: Change) -> None:
+        if change & COUNTED:
             self.stale = True
 
     def fill_choices(self, choices) -> None:
@@ -204,8 +207,8 @@ class StatisticsPage(ReviewPage):
 
         self.stale, self.computing = False, True
         self.say("集計しています…")
-        self.run(work, self.show_report, "集計しています…" if progress else None,
-                 latest="report", on_failure=failed)
+        self.query(work, self.show_report, "集計しています…" if progress else None,
+                   latest="report", on_failure=failed)
 
     def show_report(self, view: ReportView) -> None:
         self.computing = False
