@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from kodoku_desk.domain.template import SheetTemplate
 from kodoku_desk.services.auth import verify_unlock
 from kodoku_desk.ui.ops import error_text
-from kodoku_desk.ui.pages.intake_form import ERROR_STYLE, SheetForm, big_font, part_badge
+from kodoku_desk.ui.pages.intake.look import ERROR_STYLE, big_font, part_badge
+from kodoku_desk.ui.pages.intake.sheet_form import SheetForm
 
 FONT_POINTS = 18
 
