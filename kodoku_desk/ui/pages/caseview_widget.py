@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.domain import dates
 from kodoku_desk.domain.changes import Change
+from kodoku_desk.services.attachments import KINDS as ATTACHMENT_KINDS
 from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
@@ -107,7 +108,7 @@ HOUSEHOLD_COLUMNS = [
     ("flags", "しるし"),
 ]
 ATTACHMENT_COLUMNS = [
-    ("kind", "種類", lambda v: {"scan": "スキャン", "consent": "同意書"}.get(v, v)),
+    ("kind", "種類", lambda v: ATTACHMENT_KINDS.get(v, v)),
     ("filename", "ファイル名"), ("mime", "形式"),
     ("size", "大きさ", lambda v: f"{(v or 0) / 1024:.0f} KB"), ("created_at", "登録", stamp),
 ]
