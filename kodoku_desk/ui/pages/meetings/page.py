@@ -42,7 +42,7 @@ class MeetingsPage(Page):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([400, 900])
+        splitter.setSizes([520, 760])  # the list's five columns fit without scrolling
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.new_session()

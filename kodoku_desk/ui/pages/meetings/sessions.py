@@ -43,3 +43,4 @@ class SessionList(QWidget):
 
     def set_rows(self, rows: list[meetings.SessionRow]) -> None:
         self.model.set_rows(upcoming_first(rows, date.today()))
+        self.view.resizeRowsToContents()  # a long 場所 wraps onto a second line
