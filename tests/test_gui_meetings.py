@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QPushButton
 
 from kodoku_desk.services import meetings, plans
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.ops import Runner
-from kodoku_desk.ui.pages import meetings as page_module
-from kodoku_desk.ui.pages.meetings import MeetingsPage, PacketDialog, upcoming_first
+from kodoku_desk.ui.pages.meetings import MeetingsPage, decisions, packets
+from kodoku_desk.ui.pages.meetings.packets import PacketDialog
+from kodoku_desk.ui.pages.meetings.parts import PartPanel
+from kodoku_desk.ui.pages.meetings.sessions import upcoming_first
 from tests.gui_helpers import type_text, wait_runner
 from tests.meetings_data import SUZUKI, YAMADA, make_case, setup_org
 
@@ -49,60 +51,60 @@ def page(qtbot, signed):
     page.ctx.runner.wait_idle()
 
 
-def _part(page, index: int) -> page_module.PartPanel:
-    page.parts_tabs.setCurrentIndex(index)
-    return page.parts_tabs.widget(index)
+def _part(page, index: int) -> PartPanel:
+    page.editor.parts_tabs.setCurrentIndex(index)
+    return page.editor.parts_tabs.widget(index)
 
 
 def test_session_two_parts_refusal_packet_pdf_decision_minutes(qtbot, page, tmp_path, monkeypatch):
-    type_text(page.title_edit, "7月 合同会議")
-    type_text(page.date_field.edit, "令和7年7月8日")
-    page.start_time.setText("13:30")
-    page.end_time.setText("15:00")
-    type_text(page.place, "福山市役所 会議室B")
-    page.kind_pick.setCurrentText("重層的支援会議")
-    page.add_part()
-    page.kind_pick.setCurrentText("支援会議")
-    page.add_part()
-    assert page.parts_tabs.count() == 2
+    type_text(page.editor.title_edit, "7月 合同会議")
+    type_text(page.editor.date_field.edit, "令和7年7月8日")
+    page.editor.start_time.setText("13:30")
+    page.editor.end_time.setText("15:00")
+    type_text(page.editor.place, "福山市役所 会議室B")
+    page.editor.kind_pick.setCurrentText("重層的支援会議")
+    page.editor.add_part()
+    page.editor.kind_pick.setCurrentText("支援会議")
+    page.editor.add_part()
+    assert page.editor.parts_tabs.count() == 2
     _shot(page, "meetings_new.png")
-    page.save_session()
+    page.editor.save_session()
     _settle(qtbot, page)
     qtbot.waitUntil(lambda: page.view is not None and len(page.view.parts) == 2)
     assert [p.kind for p in page.view.parts] == ["重層的支援会議", "支援会議"]
-    assert page.sessions_model.rowCount() == 1
+    assert page.sessions.model.rowCount() == 1
 
     juso = _part(page, 0)
-    juso.agency_pick.setCurrentText("北部地域包括支援センター")
-    juso.agency_pick.currentIndexChanged.emit(juso.agency_pick.currentIndex())
-    [b for b in juso.findChildren(page_module.QPushButton) if b.text() == "機関を追加"][0].click()
+    juso.members_box.agency_pick.setCurrentText("北部地域包括支援センター")
+    juso.members_box.agency_pick.currentIndexChanged.emit(juso.members_box.agency_pick.currentIndex())
+    [b for b in juso.findChildren(QPushButton) if b.text() == "機関を追加"][0].click()
     _settle(qtbot, page)
-    type_text(juso.external_name, "民生 委員")
-    type_text(juso.external_affiliation, "民生委員・児童委員協議会")
-    juso._add_external()
+    type_text(juso.members_box.external_name, "民生 委員")
+    type_text(juso.members_box.external_affiliation, "民生委員・児童委員協議会")
+    juso.members_box.add_external()
     _settle(qtbot, page)
-    assert [m.label for m in juso.members] == ["北部地域包括支援センター", "民生 委員（民生委員・児童委員協議会）"]
+    assert [m.label for m in juso.members_box.members] == ["北部地域包括支援センター", "民生 委員（民生委員・児童委員協議会）"]
 
-    juso.search_cases()
+    juso.agenda_box.search_cases()
     _settle(qtbot, page)
-    by_case = {r.case_id: i for i, r in enumerate(juso.candidates_model.rows)}
-    juso.candidates_view.selectRow(by_case[page.cases["suzuki"]])
-    juso.add_case()
+    by_case = {r.case_id: i for i, r in enumerate(juso.agenda_box.candidates_model.rows)}
+    juso.agenda_box.candidates_view.selectRow(by_case[page.cases["suzuki"]])
+    juso.agenda_box.add_case()
     _settle(qtbot, page)
-    qtbot.waitUntil(lambda: juso.agenda_error.text() != "")
-    assert "K-2025-0002" in juso.agenda_error.text() and "重層的支援会議で扱えません" in juso.agenda_error.text()
-    assert juso.agenda_model.rowCount() == 0
+    qtbot.waitUntil(lambda: juso.agenda_box.error.text() != "")
+    assert "K-2025-0002" in juso.agenda_box.error.text() and "重層的支援会議で扱えません" in juso.agenda_box.error.text()
+    assert juso.agenda_box.agenda_model.rowCount() == 0
     _shot(page, "meetings_refusal.png")
-    juso.add_case(page.cases["yamada"])
+    juso.agenda_box.add_case(page.cases["yamada"])
     _settle(qtbot, page)
     qtbot.waitUntil(lambda: page.view.case_count == 1)
 
     shien = _part(page, 1)
-    shien.add_case(page.cases["suzuki"])  # 支援会議: no consent needed
+    shien.agenda_box.add_case(page.cases["suzuki"])  # 支援会議: no consent needed
     _settle(qtbot, page)
     qtbot.waitUntil(lambda: page.view.case_count == 2)
     shien = _part(page, 1)
-    assert shien.agenda_model.rowCount() == 1 and not shien.agenda_error.isVisible()
+    assert shien.agenda_box.agenda_model.rowCount() == 1 and not shien.agenda_box.error.isVisible()
     _shot(page, "meetings_agenda.png")
 
     out = tmp_path / "資料.pdf"
@@ -110,7 +112,7 @@ def test_session_two_parts_refusal_packet_pdf_decision_minutes(qtbot, page, tmp_
     def fill_and_accept(dialog: PacketDialog) -> int:
         _shot(dialog, "meetings_packet_dialog.png")
         assert dialog.redact_value is None and "匿名化しません" in dialog.redact_note.text()
-        monkeypatch.setattr(page_module.QFileDialog, "getSaveFileName",
+        monkeypatch.setattr(packets.QFileDialog, "getSaveFileName",
                             lambda *a, **k: (str(tmp_path / "資料"), "PDF (*.pdf)"))
         dialog.browse()
         assert dialog.path.text() == str(out)
@@ -118,34 +120,34 @@ def test_session_two_parts_refusal_packet_pdf_decision_minutes(qtbot, page, tmp_
         return dialog.result()
 
     monkeypatch.setattr(PacketDialog, "exec", fill_and_accept)
-    page.export_packet()
+    page.editor.export_packet()
     _settle(qtbot, page)
-    qtbot.waitUntil(lambda: page.last_export is not None, timeout=20000)
-    assert out.exists() and "会議資料を出力しました" in page.session_error.text()
+    qtbot.waitUntil(lambda: page.editor.last_export is not None, timeout=20000)
+    assert out.exists() and "会議資料を出力しました" in page.editor.session_error.text()
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "山田" in text and "鈴木" in text and "重層的支援会議" in text
 
     page.tabs.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: page.decision_item.count() == 2)
-    page.decision_item.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: page.decisions.decision_item.count() == 2)
+    page.decisions.decision_item.setCurrentIndex(0)
     _settle(qtbot, page)
-    page.decision_text.setPlainText("家計相談を自立相談支援機関が担当する")
-    page.change_roles.setChecked(True)
-    page.roles_editor.set_rows([{"what": "家計相談", "agency": "自立相談支援機関",
+    page.decisions.decision_text.setPlainText("家計相談を自立相談支援機関が担当する")
+    page.decisions.change_roles.setChecked(True)
+    page.decisions.roles_editor.set_rows([{"what": "家計相談", "agency": "自立相談支援機関",
                                  "person": "相談員", "frequency": "月1回", "period": "6か月"}])
-    type_text(page.next_review.edit, "令和7年10月1日")
-    page.record_decision()
+    type_text(page.decisions.next_review.edit, "令和7年10月1日")
+    page.decisions.record_decision()
     _settle(qtbot, page)
-    qtbot.waitUntil(lambda: page.decisions_model.rowCount() == 1)
-    row = page.decisions_model.row_at(0)
+    qtbot.waitUntil(lambda: page.decisions.decisions_model.rowCount() == 1)
+    row = page.decisions.decisions_model.row_at(0)
     assert row.next_review_on == date(2025, 10, 1) and row.plan_version == 2
     assert plans.get_plan(page.ctx.signed, row.plan_id).status == "合意"
     _shot(page, "meetings_after.png")
 
     minutes = tmp_path / "議事録.docx"
-    monkeypatch.setattr(page_module.QMessageBox, "information", lambda *a, **k: None)
-    page.start_minutes_export(str(minutes))
+    monkeypatch.setattr(decisions.QMessageBox, "information", lambda *a, **k: None)
+    page.decisions.start_minutes_export(str(minutes))
     _settle(qtbot, page)
     qtbot.waitUntil(minutes.exists)
     body = "\n".join(p.text for p in Document(str(minutes)).paragraphs)

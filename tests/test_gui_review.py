@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select, text
 
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.models import AuditEntry, Disclosure, OverrideReview
 from kodoku_desk.queries import stats
 from kodoku_desk.ui.context import AppContext
@@ -286,7 +287,11 @@ def test_statistics_are_computed_in_the_background_once_per_change(qtbot, ctx, w
     page.refresh()  # shown again, nothing changed: the report is not computed again
     wait_runner(qtbot, ctx.runner)
     assert calls == [False]
-    ctx.changes.changed.emit("handoff")
+    ctx.changes.changed.emit(Change.AUDIT)  # someone opened a case: nothing counted changed
+    page.refresh()
+    wait_runner(qtbot, ctx.runner)
+    assert calls == [False]
+    ctx.changes.changed.emit(Change.HANDOFF)
     page.refresh()
     wait_runner(qtbot, ctx.runner)
     assert calls == [False, False]

@@ -51,7 +51,7 @@ def type_into(page, key: str, text: str) -> None:
 
 
 def rows_by_agency(page):
-    return {row.keep.text(): row for row in page.routing_rows.values()}
+    return {row.keep.text(): row for row in page.routing.rows.values()}
 
 
 def fill_8050(page, qtbot) -> None:
@@ -88,15 +88,15 @@ def test_fill_parts_a_and_b_save_and_send_two_handoffs(page, ctx, qtbot, tmp_pat
     rows = rows_by_agency(page)
     assert any("健康推進課「ふきのとう」" in t for t in rows)
     assert any("自立相談支援機関" in t for t in rows)
-    assert page.multi_label.isVisible() and "多機関協働" in page.multi_label.text()
+    assert page.routing.multi_label.isVisible() and "多機関協働" in page.routing.multi_label.text()
     assert not page.urgent_banner.isVisible()
     fuki = next(r for t, r in rows.items() if "ふきのとう" in t)
     assert "世帯にひきこもりの状態の方がいる" in fuki.reason.text()
     for text, row in rows.items():
         if "ふきのとう" in text or "自立相談支援機関" in text:
             qtbot.mouseClick(row.findChildren(type(page.save_button))[0], Qt.MouseButton.LeftButton)
-    assert len(page.handoff_rows) == 2
-    first, second = page.handoff_rows
+    assert len(page.handoffs.rows) == 2
+    first, second = page.handoffs.rows
     assert first.consent_note.text() == "同意の範囲内"
     type_text(first.request, "訪問での面談")
     first.share["household"].click()
@@ -134,7 +134,7 @@ def test_error_shown_at_the_field_and_nothing_saved(page, ctx, qtbot):
     page.form.editor("birth_date").edit.edit.clear()
     type_into(page, "birth_date", "昭和18年5月1日")
     page.worries_editor().checks["借金"].click()
-    row = page.add_handoff()
+    row = page.handoffs.add()
     row.set_agency(page.org.agencies[-1].id)  # no reason typed, no consent
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
@@ -146,7 +146,7 @@ def test_error_shown_at_the_field_and_nothing_saved(page, ctx, qtbot):
 def test_outside_consent_needs_basis(page, ctx, qtbot):
     type_into(page, "name", "尾道 健")
     page.worries_editor().checks["借金"].click()
-    row = page.add_handoff()
+    row = page.handoffs.add()
     row.set_agency(next(a.id for a in page.org.agencies if a.name == "生活福祉課"))
     type_text(row.reason, "借金の整理")
     assert "同意の範囲外" in row.consent_note.text()
@@ -177,15 +177,15 @@ def test_routing_remove_keeps_reason_and_worker_addition(page, ctx, qtbot):
         page.worries_editor().checks[worry].click()
     rows = rows_by_agency(page)
     hardship = next(r for t, r in rows.items() if "自立相談支援機関" in t)
-    assert not page.multi_label.isHidden()  # 高齢 + 生活困窮
+    assert not page.routing.multi_label.isHidden()  # 高齢 + 生活困窮
     hardship.keep.click()
     assert not hardship.removed_reason.isHidden()
-    assert page.multi_label.isHidden()  # only the kept suggestions count
+    assert page.routing.multi_label.isHidden()  # only the kept suggestions count
     type_text(hardship.removed_reason, "生活保護受給中")
-    page.add_field.setCurrentText("参加支援")
-    page.add_agency.setCurrentIndex(page.add_agency.findText("社会福祉協議会"))
-    type_text(page.add_reason, "近所づきあいがない")
-    page.add_worker_routing()
+    page.routing.add_field.setCurrentText("参加支援")
+    page.routing.add_agency.setCurrentIndex(page.routing.add_agency.findText("社会福祉協議会"))
+    type_text(page.routing.add_reason, "近所づきあいがない")
+    page.routing.add_worker_routing()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
     assert page.saved is not None, page.status.text()
@@ -207,15 +207,15 @@ def test_duplicate_warning_shows_the_match_and_never_merges(page, ctx, qtbot):
     qtbot.waitUntil(lambda: page.form.is_ready)
     type_into(page, "kana", "ﾌｸﾔﾏ ﾄﾒ")
     type_into(page, "birth_date", "1943-05-01")
-    qtbot.waitUntil(lambda: page.dup_banner.isVisible(), timeout=5000)
-    labels = " ".join(w.text() for w in page.dup_banner.findChildren(type(page.status)))
+    qtbot.waitUntil(lambda: page.person.dup_banner.isVisible(), timeout=5000)
+    labels = " ".join(w.text() for w in page.person.dup_banner.findChildren(type(page.status)))
     assert "福山 トメ" in labels and first.case_no in labels and "ふりがなと生年月日が同じ" in labels
-    assert page.selected_person is None  # flagged, not merged
-    button = next(b for b in page.dup_banner.findChildren(type(page.save_button))
+    assert page.person.selected is None  # flagged, not merged
+    button = next(b for b in page.person.dup_banner.findChildren(type(page.save_button))
                   if b.text() == "この方を選ぶ")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert page.selected_person.person_id == first.person_id
-    assert not page.dup_banner.isVisible()
+    assert page.person.selected.person_id == first.person_id
+    assert not page.person.dup_banner.isVisible()
     page.worries_editor().checks["借金"].click()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
@@ -228,15 +228,15 @@ def test_person_search(page, ctx, qtbot):
     wait_runner(qtbot, ctx.runner)
     page.reset()
     qtbot.waitUntil(lambda: page.form.is_ready)
-    type_text(page.search_query, "ﾌｸﾔﾏ")
-    page.search_people()
+    type_text(page.person.query, "ﾌｸﾔﾏ")
+    page.person.search()
     wait_runner(qtbot, ctx.runner)
-    texts = [page.search_results.item(i).text() for i in range(page.search_results.count())]
+    texts = [page.person.results.item(i).text() for i in range(page.person.results.count())]
     assert any("福山 トメ" in t and "昭和18年5月1日" in t for t in texts)
-    page.search_results.setCurrentRow(next(i for i, t in enumerate(texts) if "福山 トメ" in t))
-    page._choose_from_results()
+    page.person.results.setCurrentRow(next(i for i, t in enumerate(texts) if "福山 トメ" in t))
+    page.person.choose_from_results()
     assert page.form.editor("name").value() == "福山 トメ"
-    assert "既存の方で受付" in page.selected_label.text()
+    assert "既存の方で受付" in page.person.selected_label.text()
 
 
 def test_self_entry_shows_only_part_a_and_needs_the_password(page, ctx, qtbot, tmp_path):
@@ -289,12 +289,12 @@ def test_attachments_and_printing(page, ctx, qtbot, tmp_path):
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
     type_into(page, "name", "福山 トメ")
     page.worries_editor().checks["介護"].click()
-    page.add_attachment_path(str(fake))
+    page.attachments.add_path(str(fake))
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
-    assert page.saved is None and "名前と中身の種類が合いません" in page.attachment_error.text()
-    page.attachment_list.clear()
-    page.add_attachment_path(str(good))
+    assert page.saved is None and "名前と中身の種類が合いません" in page.attachments.error.text()
+    page.attachments.clear()
+    page.attachments.add_path(str(good))
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)
     assert page.saved is not None
@@ -328,13 +328,13 @@ def test_returning_person_gets_a_sheet_on_the_existing_case(page, ctx, qtbot):
     first = page.saved
     page.reset()
     qtbot.waitUntil(lambda: page.form.is_ready)
-    type_text(page.search_query, "ふくやまとめ")
-    page.search_people()
+    type_text(page.person.query, "ふくやまとめ")
+    page.person.search()
     wait_runner(qtbot, ctx.runner)
-    page.search_results.setCurrentRow(0)
-    page._choose_from_results()
-    assert not page.case_choice.isHidden()
-    page.case_choice.setCurrentIndex(page.case_choice.findData(first.case_id))
+    page.person.results.setCurrentRow(0)
+    page.person.choose_from_results()
+    assert not page.person.case_choice.isHidden()
+    page.person.case_choice.setCurrentIndex(page.person.case_choice.findData(first.case_id))
     page.worries_editor().checks["借金"].click()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     wait_runner(qtbot, ctx.runner)

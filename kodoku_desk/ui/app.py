@@ -91,7 +91,7 @@ class Shell(QObject):
             elif signed is None:
                 finish()
             else:  # the logout audit row and closing the engine, off the GUI thread
-                self.runner.run(signed.close, finish, finish)
+                self.runner.write(signed.close, finish, finish)
 
         QTimer.singleShot(0, close_when_idle)
 

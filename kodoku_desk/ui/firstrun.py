@@ -86,7 +86,7 @@ class FirstRunDialog(QDialog):
             self.new_button.setEnabled(True)
             self.error.show_message(error_text(exc))
 
-        self.runner.run(work, done, failed, parent=self, progress_label="デモ用ワークスペースを作成しています…")
+        self.runner.write(work, done, failed, parent=self, progress_label="デモ用ワークスペースを作成しています…")
 
     def create_new(self) -> None:
         dialog = NewWorkspaceDialog(self.runner, self)
@@ -176,4 +176,4 @@ class NewWorkspaceDialog(QDialog):
             self.create_button.setEnabled(True)
             self.error.show_message(error_text(exc))
 
-        self.runner.run(work, done, failed, parent=self)
+        self.runner.write(work, done, failed, parent=self)

@@ -167,7 +167,7 @@ class Locker(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         self.dialog.password_edit.setFocus()
-        self.runner.run(self.record_lock, None, lambda exc: None)
+        self.runner.write(self.record_lock, None, lambda exc: None)
         self.locked.emit()
 
     def _try_unlock(self) -> None:
@@ -194,7 +194,7 @@ class Locker(QObject):
             dialog.unlock_button.setEnabled(True)
             dialog.error.show_message(error_text(exc))
 
-        self.runner.run(lambda: self.check_password(password), done, failed, parent=dialog)
+        self.runner.write(lambda: self.check_password(password), done, failed, parent=dialog)
 
     def release(self) -> None:
         """Remove the covers and the prompt; the windows underneath are exactly as left."""

@@ -154,7 +154,7 @@ class LoginDialog(QDialog):
             self.password_edit.setFocus()
             self.error.show_message(error_text(exc))
 
-        self.runner.run(work, done, failed, parent=self)
+        self.runner.write(work, done, failed, parent=self)
 
     def _set_busy(self, busy: bool) -> None:
         for w in (self.login_button, self.login_edit, self.password_edit, self.folder_row):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.idle import Locker
 from kodoku_desk.ui.ops import error_text
@@ -207,16 +208,15 @@ class MainWindow(QMainWindow):
         signed = self.ctx.signed
 
         def work() -> int:
-            from kodoku_desk.services.admin import get_setting
+            from kodoku_desk.services.admin import settings
 
-            with signed.store.read() as s:
-                return get_setting(s, "idle_lock_minutes")
+            return settings(signed, ["idle_lock_minutes"])["idle_lock_minutes"]
 
-        self.ctx.runner.run(work, lambda minutes: self.locker.set_interval(minutes * 60_000),
-                            lambda exc: None)
+        self.ctx.runner.query(work, lambda minutes: self.locker.set_interval(minutes * 60_000),
+                              lambda exc: None)
 
-    def _on_changed(self, what: str) -> None:
-        if what == "settings" and self.idle_from_setting:
+    def _on_changed(self, change: Change) -> None:
+        if change & Change.SETTINGS and self.idle_from_setting:
             self.load_idle_setting()
 
     def _check_password(self, password: str) -> bool:
@@ -280,4 +280,4 @@ class PasswordChangeDialog(QDialog):
             self.ok.setEnabled(True)
             self.error.show_message(error_text(exc))
 
-        self.ctx.runner.run(work, lambda _: self.accept(), failed, parent=self)
+        self.ctx.runner.write(work, lambda _: self.accept(), failed, parent=self)

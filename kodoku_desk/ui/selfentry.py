@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from kodoku_desk.domain.template import SheetTemplate
 from kodoku_desk.services.auth import verify_unlock
 from kodoku_desk.ui.ops import error_text
-from kodoku_desk.ui.pages.intake_form import ERROR_STYLE, SheetForm, big_font, part_badge
+from kodoku_desk.ui.pages.intake.look import ERROR_STYLE, big_font, part_badge
+from kodoku_desk.ui.pages.intake.sheet_form import SheetForm
 
 FONT_POINTS = 18
 
@@ -113,7 +114,7 @@ class SelfEntryDialog(QDialog):
             self.password_error.setText("パスワードを入力してください。")
             return
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: verify_unlock(signed, password), self._verified,
+        self.ctx.runner.write(lambda: verify_unlock(signed, password), self._verified,
                             lambda exc: self.password_error.setText(error_text(exc)), parent=self)
 
     def _verified(self, ok: bool) -> None:

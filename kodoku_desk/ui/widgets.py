@@ -1,5 +1,6 @@
 """Small widgets shared by the screens: a 和暦/西暦 date field, an inline error label, a table
-model over dataclass rows, and a password pair. No database access here."""
+model over dataclass rows, an editable table of dict rows, a few-line text box and a password
+pair. No database access here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kodoku_desk.domain.dates import parse_date, to_both
 from kodoku_desk.errors import UserError
@@ -159,6 +173,25 @@ class RowsTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
 
+def rows_view(model: RowsTableModel, stretch_last: bool = True) -> QTableView:
+    """A read-only table over a RowsTableModel: one row selected at a time, columns as wide as
+    their content (short lists only: ResizeToContents measures every row)."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(stretch_last)
+    return view
+
+
+def selected_row(view: QTableView, model: RowsTableModel):
+    """The row object selected in view, or None."""
+    rows = view.selectionModel().selectedRows() if view.selectionModel() else []
+    return model.row_at(rows[0].row()) if rows else None
+
+
 def display_text(value: Any) -> str:
     if value is None:
         return ""
@@ -208,3 +241,59 @@ class PasswordPair(QWidget):
             raise UserError(message, field="password")
         self.error.clear_message()
         return self.first.text()
+
+
+def text_box(lines: int = 3) -> QPlainTextEdit:
+    """A few lines of plain text; Tab moves on to the next field."""
+    box = QPlainTextEdit()
+    box.setTabChangesFocus(True)
+    box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
+    return box
+
+
+class RowsEditor(QWidget):
+    """An editable table of dict rows (課題の整理, 役割分担, 目標ごとの進み具合)."""
+
+    def __init__(self, columns: tuple[tuple[str, str], ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.table = QTableWidget(0, len(columns))
+        self.table.setHorizontalHeaderLabels([h for _, h in columns])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        # two lines per row: 課題 and 支援内容 are often a sentence
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().lineSpacing() * 2 + 10)
+        self.table.setMinimumHeight(120)
+        add, remove = QPushButton("行を追加"), QPushButton("選択した行を削除")
+        add.clicked.connect(lambda: self.add_row({}))
+        remove.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+    def add_row(self, values: dict) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for col, (key, _) in enumerate(self.columns):
+            self.table.setItem(row, col, QTableWidgetItem(str(values.get(key, ""))))
+
+    def remove_selected(self) -> None:
+        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
+            self.table.removeRow(row)
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.table.setRowCount(0)
+        for r in rows:
+            self.add_row(r)
+
+    def rows(self) -> list[dict]:
+        out = []
+        for row in range(self.table.rowCount()):
+            out.append({key: (self.table.item(row, col).text() if self.table.item(row, col) else "")
+                        for col, (key, _) in enumerate(self.columns)})
+        return out

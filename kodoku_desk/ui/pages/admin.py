@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.org import FIELDS, OPERATIONS, ROLE_LABELS, ROLES
 from kodoku_desk.services import admin, auth
@@ -95,8 +96,8 @@ class _FormDialog(QDialog):
             self.ok.setEnabled(True)
             self.error.show_message(error_text(exc))
 
-        self.runner.run(work, lambda result: (setattr(self, "result_value", result), self.accept()),
-                        failed, parent=self)
+        self.runner.write(work, lambda result: (setattr(self, "result_value", result), self.accept()),
+                          failed, parent=self)
 
 
 # --- agencies and blocks ------------------------------------------------------------------------
@@ -192,15 +193,13 @@ class AgencyAdminPage(Page):
         layout = QHBoxLayout(self)
         layout.addWidget(agencies, 1)
         layout.addWidget(blocks)
+        ctx.changes.changed.connect(self._on_changed)
 
     def refresh(self) -> None:
         signed = self.ctx.signed
 
-        def work():
-            with signed.store.read() as s:
-                return admin.list_agencies(s), [b.name for b in admin.list_blocks(s)]
-
-        self.ctx.runner.run(work, self._show, parent=self)
+        self.ctx.runner.query(lambda: (admin.agencies(signed), admin.block_names(signed)),
+                              self._show, parent=self)
 
     def _show(self, result) -> None:
         agencies, self.blocks = result
@@ -208,14 +207,17 @@ class AgencyAdminPage(Page):
         self.block_list.clear()
         self.block_list.addItems(self.blocks)
 
+    def _on_changed(self, change: Change) -> None:
+        if change & Change.ORG and self.isVisible():
+            self.refresh()
+
     def new_agency(self) -> None:
-        if AgencyDialog(self.ctx, self.blocks, None, self).exec() == QDialog.DialogCode.Accepted:
-            self._changed()
+        AgencyDialog(self.ctx, self.blocks, None, self).exec()
 
     def edit_agency(self, *_args) -> None:
         row = _selected(self.table, self.model)
-        if row is not None and AgencyDialog(self.ctx, self.blocks, row, self).exec() == QDialog.DialogCode.Accepted:
-            self._changed()
+        if row is not None:
+            AgencyDialog(self.ctx, self.blocks, row, self).exec()
 
     def toggle_agency(self) -> None:
         row = _selected(self.table, self.model)
@@ -225,8 +227,8 @@ class AgencyAdminPage(Page):
         if QMessageBox.question(self, "確認", f"機関「{row.name}」を{verb}。よろしいですか？") != QMessageBox.StandardButton.Yes:
             return
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: admin.set_agency_active(signed, row.id, not row.active),
-                            lambda _: self._changed(), parent=self)
+        self.ctx.runner.write(lambda: admin.set_agency_active(signed, row.id, not row.active),
+                              parent=self)
 
     def add_block(self) -> None:
         name, signed = self.block_edit.text(), self.ctx.signed
@@ -234,14 +236,10 @@ class AgencyAdminPage(Page):
         def done(_) -> None:
             self.block_edit.clear()
             self.block_error.clear_message()
-            self._changed()
 
-        self.ctx.runner.run(lambda: admin.create_block(signed, name), done,
-                            lambda exc: self.block_error.show_message(error_text(exc)), parent=self)
-
-    def _changed(self) -> None:
-        self.ctx.changes.changed.emit("agency")
-        self.refresh()
+        self.ctx.runner.write(lambda: admin.create_block(signed, name), done,
+                              lambda exc: self.block_error.show_message(error_text(exc)),
+                              parent=self)
 
 
 # --- staff --------------------------------------------------------------------------------------
@@ -310,23 +308,27 @@ class StaffAdminPage(Page):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
+        ctx.changes.changed.connect(self._on_changed)
 
     def refresh(self) -> None:
         signed = self.ctx.signed
 
         def work():
-            with signed.store.read() as s:
-                return admin.list_staff(s), [a.name for a in admin.list_agencies(s, include_inactive=False)]
+            return (admin.staff_accounts(signed),
+                    [a.name for a in admin.agencies(signed, include_inactive=False)])
 
-        self.ctx.runner.run(work, self._show, parent=self)
+        self.ctx.runner.query(work, self._show, parent=self)
 
     def _show(self, result) -> None:
         staff, self.agencies = result
         self.model.set_rows(staff)
 
+    def _on_changed(self, change: Change) -> None:
+        if change & (Change.STAFF | Change.ORG) and self.isVisible():
+            self.refresh()
+
     def new_staff(self) -> None:
-        if StaffDialog(self.ctx, self.agencies, self).exec() == QDialog.DialogCode.Accepted:
-            self._changed()
+        StaffDialog(self.ctx, self.agencies, self).exec()
 
     def deactivate(self) -> None:
         row = _selected(self.table, self.model)
@@ -336,17 +338,13 @@ class StaffAdminPage(Page):
                                 "この職員はログインできなくなります（記録は残ります）。") != QMessageBox.StandardButton.Yes:
             return
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: admin.deactivate_staff(signed, row.id), lambda _: self._changed(),
-                            parent=self)
+        self.ctx.runner.write(lambda: admin.deactivate_staff(signed, row.id), parent=self)
 
     def set_password(self) -> None:
         row = _selected(self.table, self.model)
         if row is not None and row.active:
             SetPasswordDialog(self.ctx, row.login, self).exec()
 
-    def _changed(self) -> None:
-        self.ctx.changes.changed.emit("staff")
-        self.refresh()
 
 
 # --- settings and the recovery key -------------------------------------------------------------
@@ -446,11 +444,8 @@ class SettingsPage(Page):
     def refresh(self) -> None:
         signed = self.ctx.signed
 
-        def work():
-            with signed.store.read() as s:
-                return {key: admin.get_setting(s, key) for key in self.spins}
-
-        self.ctx.runner.run(work, self._show, parent=self)
+        keys = list(self.spins)
+        self.ctx.runner.query(lambda: admin.settings(signed, keys), self._show, parent=self)
 
     def _show(self, values: dict[str, int]) -> None:
         for key, value in values.items():
@@ -467,14 +462,14 @@ class SettingsPage(Page):
         def done(_) -> None:
             self.error.clear_message()
             self.message.setText("保存しました。")
-            self.ctx.changes.changed.emit("settings")
 
-        self.ctx.runner.run(work, done, lambda exc: self.error.show_message(error_text(exc)), parent=self)
+        self.ctx.runner.write(work, done, lambda exc: self.error.show_message(error_text(exc)),
+                              parent=self)
 
     def create_recovery(self) -> None:
         if QMessageBox.question(self, "確認", "新しい回復キーを作成します。前の回復キーは使えなくなります。"
                                 "よろしいですか？") != QMessageBox.StandardButton.Yes:
             return
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: auth.create_recovery_code(signed),
-                            lambda code: RecoveryCodeDialog(code, self).exec(), parent=self)
+        self.ctx.runner.write(lambda: auth.create_recovery_code(signed),
+                              lambda code: RecoveryCodeDialog(code, self).exec(), parent=self)

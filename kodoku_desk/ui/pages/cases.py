@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.domain import dates
-from kodoku_desk.ui.ops import error_text
+from kodoku_desk.domain.changes import Change
+from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import CaseViewWidget
 from kodoku_desk.ui.tables import fit_columns
@@ -33,6 +34,8 @@ PAGE_SIZE = 100
 ALL = "（すべて）"
 URGENT_BG = QColor("#fde2e1")
 URGENT_FG = QColor("#8e1b10")
+# What the list shows: the case rows, their flags and hand-off state, and agency names.
+LISTED = Change.CASE | Change.HANDOFF | Change.CONSENT | Change.ORG
 
 
 def wareki_dt(value) -> str:
@@ -91,6 +94,7 @@ class CaseListPage(Page):
         self.total = 0
         self._choices_loaded = False
         self._pending = False
+        self._latest = Latest()
         self.stack = QStackedWidget(self)
         self.list_panel = self._build_list()
         self.view_panel = QWidget(self)
@@ -215,8 +219,8 @@ class CaseListPage(Page):
         if not self._choices_loaded:
             from kodoku_desk.queries.search import filter_choices
 
-            self.ctx.runner.run(lambda: filter_choices(self.ctx.signed), self._set_choices,
-                                self._show_error, parent=self)
+            self.ctx.runner.query(lambda: filter_choices(self.ctx.signed), self._set_choices,
+                                  self._show_error, parent=self)
         self.search(keep_offset=True)
 
     def _set_choices(self, choices) -> None:
@@ -270,9 +274,10 @@ class CaseListPage(Page):
         query, offset, signed = self.query_edit.text(), self.offset, self.ctx.signed
         self._say("")
         self.status_label.setText("検索中…")
-        self.ctx.runner.run(
+        show, failed = self._latest.guard("search", self._show_result, self._show_error)
+        self.ctx.runner.query(
             lambda: search_cases(signed, query, limit=PAGE_SIZE, offset=offset, **criteria),
-            self._show_result, self._show_error, parent=self)
+            show, failed, parent=self)
 
     def _show_result(self, result) -> None:
         self.model.set_rows(result.rows)
@@ -294,9 +299,9 @@ class CaseListPage(Page):
         self.offset = max(0, self.offset + delta)
         self.search(keep_offset=True)
 
-    def _on_changed(self, what: str) -> None:
+    def _on_changed(self, change: Change) -> None:
         on_list = self.stack.currentWidget() is self.list_panel
-        if what in ("case", "handoff", "consent") and self.isVisible() and on_list:
+        if change & LISTED and self.isVisible() and on_list:
             self.search(keep_offset=True)
 
     # --- opening ------------------------------------------------------------------------

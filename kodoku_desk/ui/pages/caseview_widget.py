@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.domain import dates
-from kodoku_desk.ui.ops import error_text
+from kodoku_desk.domain.changes import Change
+from kodoku_desk.services.attachments import KINDS as ATTACHMENT_KINDS
+from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
 
@@ -40,6 +42,8 @@ MULTI_STYLE = ("background: #ef6c00; color: white; font-weight: bold; font-size:
                " padding: 4px 12px; border-radius: 4px;")
 PLAIN_BADGE = "background: #e0e0e0; padding: 4px 10px; border-radius: 4px;"
 NOTICE_STYLE = "background: #fff8e1; border: 1px solid #f0c36d; padding: 6px;"
+# What this screen shows (the plan counts included); never Change.AUDIT.
+SHOWN = Change.CASE | Change.HANDOFF | Change.CONSENT | Change.PLAN | Change.ORG
 
 
 def wareki(value: date | datetime | None) -> str:
@@ -104,7 +108,7 @@ HOUSEHOLD_COLUMNS = [
     ("flags", "しるし"),
 ]
 ATTACHMENT_COLUMNS = [
-    ("kind", "種類", lambda v: {"scan": "スキャン", "consent": "同意書"}.get(v, v)),
+    ("kind", "種類", lambda v: ATTACHMENT_KINDS.get(v, v)),
     ("filename", "ファイル名"), ("mime", "形式"),
     ("size", "大きさ", lambda v: f"{(v or 0) / 1024:.0f} KB"), ("created_at", "登録", stamp),
 ]
@@ -131,6 +135,7 @@ class CaseViewWidget(QWidget):
         self.ctx = ctx
         self.view = None
         self.case_id: int | None = None
+        self._latest = Latest()
         self._build()
         ctx.changes.changed.connect(self._on_changed)
 
@@ -269,15 +274,19 @@ class CaseViewWidget(QWidget):
         self.case_id = case_id
         self._say("読み込み中…")
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: load_case_view(signed, case_id), self.show_view,
-                            self._show_error, parent=self)
+        # Opening a case is recorded in the audit log: a write (it announces Change.AUDIT,
+        # which no view but the access log cares about).
+        show, failed = self._latest.guard("case", self.show_view, self._show_error)
+        self.ctx.runner.write(lambda: load_case_view(signed, case_id), show, failed, parent=self)
 
     def reload(self) -> None:
         if self.case_id is not None:
             self.load(self.case_id)
 
-    def _on_changed(self, what: str) -> None:
-        if what in ("case", "handoff", "consent") and self.isVisible():
+    def _on_changed(self, change: Change) -> None:
+        """Sheets, hand-offs, consents and plans are on this screen; the audit entry that
+        opening the case writes is not (reloading on it would open the case forever)."""
+        if change & SHOWN and self.isVisible():
             self.reload()
 
     def _show_error(self, exc: BaseException) -> None:
@@ -347,9 +356,7 @@ class CaseViewWidget(QWidget):
     def _send_dialog(self) -> None:
         if self.view is None:
             return
-        dialog = SendDialog(self.ctx, self.view, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_change("handoff")
+        SendDialog(self.ctx, self.view, self).exec()  # its write's change reloads this view
 
     def _withdraw_dialog(self) -> None:
         rows = self.consent_table.selectionModel().selectedRows()
@@ -360,13 +367,7 @@ class CaseViewWidget(QWidget):
         if not consent.active:
             self._say("この同意はすでに撤回されています。")
             return
-        dialog = WithdrawDialog(self.ctx, consent.id, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_change("consent")
-
-    def _after_change(self, what: str) -> None:
-        self.ctx.changes.changed.emit(what)
-        self.reload()
+        WithdrawDialog(self.ctx, consent.id, self).exec()  # its write's change reloads this view
 
 
 def _definition_table(rows: list[tuple[str, str]]) -> str:
@@ -454,8 +455,8 @@ class SendDialog(QDialog):
         from kodoku_desk.queries.search import filter_choices
 
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: filter_choices(signed).agencies, self._set_agencies,
-                            lambda e: self.error.show_message(error_text(e)), parent=self)
+        self.ctx.runner.query(lambda: filter_choices(signed).agencies, self._set_agencies,
+                              lambda e: self.error.show_message(error_text(e)), parent=self)
 
     def _set_agencies(self, agencies) -> None:
         for agency_id, name in agencies:
@@ -475,8 +476,8 @@ class SendDialog(QDialog):
                 self.basis_box.currentText(), self.basis_reason.text().strip())
         signed = self.ctx.signed
         self.ok.setEnabled(False)
-        self.ctx.runner.run(lambda: send(signed, *args), lambda _id: self.accept(),
-                            self._failed, parent=self)
+        self.ctx.runner.write(lambda: send(signed, *args), lambda _id: self.accept(),
+                              self._failed, parent=self)
 
     def _failed(self, exc: BaseException) -> None:
         self.ok.setEnabled(True)
@@ -519,8 +520,8 @@ class WithdrawDialog(QDialog):
             return
         reason, signed, cid = self.reason_edit.toPlainText().strip(), self.ctx.signed, self.consent_id
         self.ok.setEnabled(False)
-        self.ctx.runner.run(lambda: withdraw(signed, cid, on, reason), lambda _r: self.accept(),
-                            self._failed, parent=self)
+        self.ctx.runner.write(lambda: withdraw(signed, cid, on, reason), lambda _r: self.accept(),
+                              self._failed, parent=self)
 
     def _failed(self, exc: BaseException) -> None:
         self.ok.setEnabled(True)

@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.domain import dates
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, RETURNED, SENT, WITHDRAWN
-from kodoku_desk.ui.ops import error_text
+from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import stamp, wareki
 from kodoku_desk.ui.tables import fit_columns
@@ -38,6 +39,7 @@ from kodoku_desk.ui.widgets import FieldError, RowsTableModel
 
 OVERDUE_BG = QColor("#fde2e1")
 OVERDUE_FG = QColor("#8e1b10")
+LISTED = Change.HANDOFF | Change.CASE | Change.ORG  # hand-off rows, case numbers and names
 
 INBOX_COLUMNS = [
     ("overdue", "期限", lambda v: "期限超過" if v else ""),
@@ -108,6 +110,7 @@ class BoxPage(Page):
         self._pending_message = ""
         self.buckets: list[str | None] = []
         self._agencies_loaded = False
+        self._latest = Latest()
         self.agency_box = QComboBox()
         self.agency_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.agency_box.currentIndexChanged.connect(lambda _: self._agencies_loaded and self.refresh())
@@ -169,8 +172,8 @@ class BoxPage(Page):
 
         if not self._agencies_loaded:
             signed = self.ctx.signed
-            self.ctx.runner.run(lambda: agencies(signed), self._set_agencies, self._show_error,
-                                parent=self)
+            self.ctx.runner.query(lambda: agencies(signed), self._set_agencies, self._show_error,
+                                  parent=self)
             return
         self.load()
 
@@ -203,8 +206,8 @@ class BoxPage(Page):
         if agency_id is None:
             return
         fetch = self.fetch
-        self.ctx.runner.run(lambda: fetch(signed, agency_id, bucket), self.show_data,
-                            self._show_error, parent=self)
+        show, failed = self._latest.guard("box", self.show_data, self._show_error)
+        self.ctx.runner.query(lambda: fetch(signed, agency_id, bucket), show, failed, parent=self)
 
     def show_data(self, data) -> None:
         self.data = data
@@ -243,8 +246,8 @@ class BoxPage(Page):
     def _show_error(self, exc: BaseException) -> None:
         self._say(error_text(exc))
 
-    def _on_changed(self, what: str) -> None:
-        if what in ("handoff", "case") and self.isVisible() and self._agencies_loaded:
+    def _on_changed(self, change: Change) -> None:
+        if change & LISTED and self.isVisible() and self._agencies_loaded:
             self.load()
 
     # --- selection ----------------------------------------------------------------------
@@ -284,14 +287,10 @@ class BoxPage(Page):
             self._say("つなぎを一覧から選んでください。")
             return
         signed, version = self.ctx.signed, row.version
-        self.ctx.runner.run(
+        # The write's Change.HANDOFF reloads the box (_on_changed).
+        self.ctx.runner.write(
             lambda: transition(signed, row.id, action, note, alternative, expected_version=version),
-            lambda result: self._acted(result), self._act_failed, parent=self)
-
-    def _acted(self, result) -> None:
-        self._say("")
-        self.ctx.changes.changed.emit("handoff")
-        self.load()
+            lambda _result: self._say(""), self._act_failed, parent=self)
 
     def _act_failed(self, exc: BaseException) -> None:
         # Reload to show the state someone else left it in; the sentence survives the reload.
@@ -374,7 +373,10 @@ class OutboxPage(BoxPage):
         return outbox_data(signed, agency_id, None if bucket == self.all_bucket else bucket)
 
     def summary_text(self, data) -> str:
-        returned = data.counts.get("返送", 0)
+        from kodoku_desk.services.handoffs import OUTBOX_BUCKETS
+
+        returned = sum(n for bucket, n in data.counts.items()
+                       if RETURNED in OUTBOX_BUCKETS.get(bucket, ()))
         return f"返送されたもの {returned}件" if returned else ""
 
     def update_actions(self, row) -> None:

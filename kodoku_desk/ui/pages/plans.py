@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -30,16 +29,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain import plan as lifecycle
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.domain.dates import to_wareki
-from kodoku_desk.models.plans import PLAN_STATUSES
 from kodoku_desk.queries import pickers as plans_ui_queries
 from kodoku_desk.services import plans
-from kodoku_desk.ui.ops import error_text
+from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import fit_columns
-from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
+from kodoku_desk.ui.widgets import DateField, FieldError, RowsEditor, RowsTableModel, text_box
 
 ALL = "（すべて）"
+# The approval filter: (label, the Plan.approval value); None is every plan.
+APPROVAL_CHOICES = ((ALL, None), (lifecycle.APPROVAL_PENDING, lifecycle.APPROVAL_PENDING),
+                    (lifecycle.APPROVAL_OK, lifecycle.APPROVAL_OK),
+                    (lifecycle.APPROVAL_RETURNED, lifecycle.APPROVAL_RETURNED),
+                    (lifecycle.APPROVAL_LABEL_NONE, lifecycle.APPROVAL_NONE))
+SHOWN = Change.PLAN | Change.CASE  # plans, and the case numbers and names beside them
+
+
+def approval_label(approval: str) -> str:
+    return approval or lifecycle.APPROVAL_LABEL_NONE
 
 
 def _when(value) -> str:
@@ -52,61 +62,6 @@ def _fit(view: QTableView) -> None:
     view.horizontalHeader().setStretchLastSection(True)
 
 
-def _text_box(lines: int = 3) -> QPlainTextEdit:
-    box = QPlainTextEdit()
-    box.setTabChangesFocus(True)
-    box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
-    return box
-
-
-class RowsEditor(QWidget):
-    """An editable table of dict rows (課題の整理, 役割分担, 目標ごとの進み具合)."""
-
-    def __init__(self, columns: tuple[tuple[str, str], ...], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.columns = columns
-        self.table = QTableWidget(0, len(columns))
-        self.table.setHorizontalHeaderLabels([h for _, h in columns])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        # two lines per row: 課題 and 支援内容 are often a sentence
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().lineSpacing() * 2 + 10)
-        self.table.setMinimumHeight(120)
-        add, remove = QPushButton("行を追加"), QPushButton("選択した行を削除")
-        add.clicked.connect(lambda: self.add_row({}))
-        remove.clicked.connect(self.remove_selected)
-        buttons = QHBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-
-    def add_row(self, values: dict) -> None:
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        for col, (key, _) in enumerate(self.columns):
-            self.table.setItem(row, col, QTableWidgetItem(str(values.get(key, ""))))
-
-    def remove_selected(self) -> None:
-        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
-            self.table.removeRow(row)
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.table.setRowCount(0)
-        for r in rows:
-            self.add_row(r)
-
-    def rows(self) -> list[dict]:
-        out = []
-        for row in range(self.table.rowCount()):
-            out.append({key: (self.table.item(row, col).text() if self.table.item(row, col) else "")
-                        for col, (key, _) in enumerate(self.columns)})
-        return out
-
-
 class PlanEditor(QWidget):
     """The §8 fields. data() gives the dict services.plans.save_version takes."""
 
@@ -115,17 +70,17 @@ class PlanEditor(QWidget):
         self.created_on = DateField(field="created_on")
         self.agency = QLineEdit()
         self.version_label = QLabel("―")
-        self.person_wish, self.family_wish = _text_box(), _text_box()
-        self.household = _text_box(4)
+        self.person_wish, self.family_wish = text_box(), text_box()
+        self.household = text_box(4)
         self.issues = RowsEditor(plans.ISSUE_COLUMNS)
-        self.policy = _text_box()
+        self.policy = text_box()
         self.long_term_goal = QLineEdit()
-        self.short_term_goals = _text_box(3)
+        self.short_term_goals = text_box(3)
         self.short_term_goals.setPlaceholderText("1行に1つずつ")
         self.roles = RowsEditor(plans.ROLE_COLUMNS)
-        self.participation = _text_box(2)
+        self.participation = text_box(2)
         self.monitoring_on = DateField(field="monitoring_on")
-        self.consent = _text_box(2)
+        self.consent = text_box(2)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         label = plans.FIELD_LABELS
@@ -213,8 +168,8 @@ class CasePickerDialog(QDialog):
 
     def search(self) -> None:
         text = self.query.text()
-        self.page.ctx.runner.run(lambda: plans_ui_queries.case_choices(self.page.ctx.signed, text),
-                                 self.model.set_rows, parent=self)
+        self.page.ctx.runner.query(lambda: plans_ui_queries.case_choices(self.page.ctx.signed, text),
+                                   self.model.set_rows, parent=self)
 
     def chosen(self):
         rows = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []
@@ -225,20 +180,25 @@ class PlansPage(Page):
     title = "支援プラン"
 
     LIST_COLUMNS = [("case_no", "ケース番号"), ("person_name", "氏名"), ("status", "状態"),
-                    ("approval", "承認"), ("version", "版"), ("updated_at", "最終保存", _when)]
+                    ("approval", "承認", approval_label), ("version", "版"),
+                    ("updated_at", "最終保存", _when)]
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.view: plans.PlanView | None = None
+        self._latest = Latest()
+        self._plan_stale = False
         self._build()
+        ctx.changes.changed.connect(self._on_changed)
 
     # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
         self.status_filter = QComboBox()
-        self.status_filter.addItems([ALL, *PLAN_STATUSES])
+        self.status_filter.addItems([ALL, *lifecycle.STATUSES])
         self.approval_filter = QComboBox()
-        self.approval_filter.addItems([ALL, "申請中", "承認", "差戻し", "未申請"])
+        for label, value in APPROVAL_CHOICES:
+            self.approval_filter.addItem(label, value)
         self.case_filter = QLineEdit()
         self.case_filter.setPlaceholderText("ケース番号・氏名で絞り込み")
         self.status_filter.currentIndexChanged.connect(self.refresh)
@@ -290,6 +250,7 @@ class PlansPage(Page):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([460, 820])  # the list's six columns fit without scrolling
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
@@ -392,7 +353,7 @@ class PlansPage(Page):
     def _evaluation_tab(self) -> QWidget:
         self.eval_date = DateField(field="evaluated_on")
         self.eval_progress = RowsEditor((("goal", "目標"), ("progress", "進み具合")))
-        self.eval_direction = _text_box(3)
+        self.eval_direction = text_box(3)
         self.eval_button = QPushButton("評価を記録")
         self.eval_button.clicked.connect(self.add_evaluation)
         self.eval_error = FieldError()
@@ -422,22 +383,33 @@ class PlansPage(Page):
     # ------------------------------------------------------------------ list
 
     def refresh(self) -> None:
+        """The list; and the open plan again when it changed while the page was hidden."""
         status = self.status_filter.currentText()
         signed = self.ctx.signed
-        self.ctx.runner.run(
+        show, _ = self._latest.guard("list", self._show_rows)
+        self.ctx.runner.query(
             lambda: plans.list_plans(signed, status=None if status == ALL else status),
-            self._show_rows, parent=self)
+            show, parent=self)
+        if self._plan_stale and self.view is not None:
+            self.open_plan(self.view.id)
+        self._plan_stale = False
+
+    def _on_changed(self, change: Change) -> None:
+        """A plan was saved, moved on, approved or changed by a meeting's decision."""
+        if change & SHOWN:
+            self._plan_stale = True
+            if self.isVisible():
+                self.refresh()
 
     def _show_rows(self, rows: list[plans.PlanRow]) -> None:
         self.all_rows = rows
         self._apply_filter()
 
     def _apply_filter(self) -> None:
-        approval = self.approval_filter.currentText()
-        wanted = {"未申請": ""}.get(approval, approval)
+        wanted = self.approval_filter.currentData()
         needle = self.case_filter.text().strip()
         rows = [r for r in self.all_rows
-                if (approval == ALL or r.approval == wanted)
+                if (wanted is None or r.approval == wanted)
                 and (not needle or needle in r.case_no or needle in r.person_name.replace(" ", "")
                      or needle in r.person_name)]
         self.list_model.set_rows(rows)
@@ -447,12 +419,14 @@ class PlansPage(Page):
 
     def open_plan(self, plan_id: int) -> None:
         signed = self.ctx.signed
-        self.ctx.runner.run(lambda: plans.get_plan(signed, plan_id), self._show_plan, parent=self)
+        show, _ = self._latest.guard("plan", self._show_plan)
+        # Opening a plan is audited: a write (Change.AUDIT, which this page ignores).
+        self.ctx.runner.write(lambda: plans.get_plan(signed, plan_id), show, parent=self)
 
     def _show_plan(self, view: plans.PlanView) -> None:
         self.view = view
         self.tabs.setEnabled(True)
-        approval = view.approval or "未申請"
+        approval = approval_label(view.approval)
         self.header.setText(f"ケース {view.case_no}　{view.person_name}　／　状態: {view.status}"
                             f"　／　承認: {approval}　／　第{view.version}版")
         self.editor.load(view.data, view.version)
@@ -473,48 +447,33 @@ class PlansPage(Page):
     def _update_actions(self, view: plans.PlanView) -> None:
         """Buttons follow the actor's role and the plan's state; the service still decides."""
         actor = self.ctx.actor
-        editable = view.status in plans.EDITABLE
+        editable = view.status in lifecycle.EDITABLE
         self.save_button.setEnabled(editable and actor.is_coordinator)
         self.next_status.clear()
         self.next_status.addItems(list(view.next_statuses))
         self.change_button.setEnabled(bool(view.next_statuses) and actor.is_coordinator)
-        pending = view.approval == plans.APPROVAL_PENDING
-        ended = view.status in ("終結", "中断")
-        self.request_button.setEnabled(actor.is_coordinator and not pending and not ended
-                                       and view.approval != plans.APPROVAL_OK)
+        pending = view.approval == lifecycle.APPROVAL_PENDING
+        self.request_button.setEnabled(actor.is_coordinator
+                                       and lifecycle.can_request_approval(view.status, view.approval))
         self.approve_button.setEnabled(actor.is_supervisor and pending)
         self.return_button.setEnabled(actor.is_supervisor and pending)
-        self.eval_button.setEnabled(actor.is_coordinator
-                                    and view.status in ("実施中", "評価", "見守り継続"))
+        self.eval_button.setEnabled(actor.is_coordinator and view.status in lifecycle.EVALUABLE)
         hint = "承認を申請中です。監督者が承認または差戻しをします。" if pending else ""
-        if view.approval == plans.APPROVAL_OK:
+        if view.approval == lifecycle.APPROVAL_OK:
             hint = "この版は承認されています。内容を保存し直すと承認は取り消されます。"
-        if view.approval == plans.APPROVAL_RETURNED:
+        if view.approval == lifecycle.APPROVAL_RETURNED:
             hint = "差し戻されています。経過のコメントを確認し、修正して再度申請してください。"
-        self.state_label.setText(f"現在の状態: {view.status}　承認: {view.approval or '未申請'}"
+        self.state_label.setText(f"現在の状態: {view.status}　承認: {approval_label(view.approval)}"
                                  + (f"\n{hint}" if hint else ""))
 
-    def _after_change(self, plan_id: int) -> None:
-        self.ctx.changes.changed.emit("plan")
-        self.refresh()
-        self.open_plan(plan_id)
-
-    def _run_change(self, fn, error_label: FieldError, done_message: str = "") -> None:
-        """Runs a mutation; errors appear in the label next to the button that was pressed."""
-        view = self.view
-        if view is None:
+    def _run_change(self, fn, error_label: FieldError) -> None:
+        """Runs a mutation; errors appear in the label next to the button that was pressed.
+        The write's Change.PLAN reloads the list and this plan (_on_changed)."""
+        if self.view is None:
             return
         error_label.clear_message()
-
-        def failed(exc: BaseException) -> None:
-            error_label.show_message(error_text(exc))
-
-        def succeeded(_result) -> None:
-            self._after_change(view.id)
-            if done_message:
-                self.ctx.changes.changed.emit("plan")
-
-        self.ctx.runner.run(fn, succeeded, failed, parent=self)
+        self.ctx.runner.write(fn, None, lambda exc: error_label.show_message(error_text(exc)),
+                              parent=self)
 
     def save(self) -> None:
         if self.view is None:
@@ -566,8 +525,8 @@ class PlansPage(Page):
             return
         version = self.versions_model.row_at(selected[0].row()).version
         signed, plan_id = self.ctx.signed, self.view.id
-        self.ctx.runner.run(lambda: plans.compare_with_previous(signed, plan_id, version),
-                            lambda changes: self._show_diff(version, changes), parent=self)
+        self.ctx.runner.write(lambda: plans.compare_with_previous(signed, plan_id, version),
+                              lambda changes: self._show_diff(version, changes), parent=self)
 
     def _show_diff(self, version: int, changes: list[plans.FieldChange]) -> None:
         before = f"第{version - 1}版" if version > 1 else "（なし）"
@@ -594,9 +553,6 @@ class PlansPage(Page):
     def create_for_case(self, case_id: int) -> None:
         signed = self.ctx.signed
 
-        def created(plan_id: int) -> None:
-            self.ctx.changes.changed.emit("plan")
-            self.refresh()
-            self.open_plan(plan_id)
-
-        self.ctx.runner.run(lambda: plans.create_plan(signed, case_id), created, parent=self)
+        # The write's change reloads the list; the new plan is opened here.
+        self.ctx.runner.write(lambda: plans.create_plan(signed, case_id), self.open_plan,
+                              parent=self)

@@ -101,8 +101,8 @@ class AccessLogPage(LogPage):
         from kodoku_desk.services import review
 
         signed = self.ctx.signed
-        self.run(lambda: review.verify_audit_chain(signed), self.show_verification,
-                 label="監査ログを検証しています…")
+        self.write(lambda: review.verify_audit_chain(signed), self.show_verification,
+                   label="監査ログを検証しています…")
 
     def show_verification(self, report) -> None:
         color = "#1e7e34" if report.ok else "#c0392b"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.domain import dates
 from kodoku_desk.errors import UserError
-from kodoku_desk.ui.ops import error_text
+from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import LogTable
 
@@ -82,7 +82,7 @@ class ReviewPage(Page):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.choices = None
-        self._latest: dict[str, int] = {}
+        self._latest = Latest()
 
     def add_message_line(self) -> None:
         self.layout_.addWidget(self.message)
@@ -103,29 +103,29 @@ class ReviewPage(Page):
             self.say(err.message, error=True)
             return None
 
-    def run(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
-            label: str | None = None, *, latest: str | None = None,
-            on_failure: Callable[[BaseException], None] | None = None) -> None:
-        """fn() in the background, on_success(result) here. With `latest`, only the result of
-        the last call under that name is shown (a slow answer to an older search is dropped)."""
-        if latest is not None:
-            ticket = self._latest.get(latest, 0) + 1
-            self._latest[latest] = ticket
-            shown, failed = on_success, on_failure or self.fail
+    def query(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
+              label: str | None = None, *, latest: str | None = None,
+              on_failure: Callable[[BaseException], None] | None = None) -> None:
+        """Read: fn() in the background, on_success(result) here. With `latest`, only the
+        result of the last call under that name is shown (a slow answer to an older search is
+        dropped). `label` shows a progress dialog with 中止."""
+        self._background(self.ctx.runner.query, fn, on_success, label, latest, on_failure)
 
-            def on_success(result, ticket=ticket) -> None:
-                if self._latest[latest] == ticket:
-                    shown(result)
+    def write(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
+              label: str | None = None, *, latest: str | None = None,
+              on_failure: Callable[[BaseException], None] | None = None) -> None:
+        """As query, for work that commits: a review, an export, and every audited read
+        (the logs record that they were looked at)."""
+        self._background(self.ctx.runner.write, fn, on_success, label, latest, on_failure)
 
-            def on_failure(exc, ticket=ticket) -> None:
-                if self._latest[latest] == ticket:
-                    failed(exc)
+    def _background(self, start, fn, on_success, label, latest, on_failure) -> None:
         failure = on_failure or self.fail
+        if latest is not None:
+            on_success, failure = self._latest.guard(latest, on_success, failure)
         if label is None:
-            self.ctx.runner.run(fn, on_success, failure, parent=self)
+            start(fn, on_success, failure, parent=self)
         else:  # with a progress dialog the runner passes a progress callback we do not need
-            self.ctx.runner.run(lambda _progress: fn(), on_success, failure, parent=self,
-                                progress_label=label)
+            start(lambda _progress: fn(), on_success, failure, parent=self, progress_label=label)
 
     def open_case_from(self, table: LogTable) -> None:
         case_id = table.current_case_id()
@@ -151,7 +151,7 @@ class ReviewPage(Page):
             then()
 
         signed = self.ctx.signed
-        self.run(work, done)
+        self.query(work, done)
 
     def fill_choices(self, choices) -> None:
         """Pages with drop-downs fill them here."""
@@ -169,8 +169,8 @@ class ReviewPage(Page):
         if not path:
             return
         self.say("出力しています…")
-        self.run(lambda: work(path), lambda result: self.say(done_text(result, path), ok=True),
-                 label="出力しています…")
+        self.write(lambda: work(path), lambda result: self.say(done_text(result, path), ok=True),
+                   label="出力しています…")
 
 
 PAGE_ROWS = 500  # rows asked of the database at a time; more as the user scrolls down
@@ -218,7 +218,7 @@ class LogPage(ReviewPage):
             self.log_loaded(rows, total, meta)
             self.log_status()
 
-        self.run(first, done, latest="log")
+        self.write(first, done, latest="log")  # the review logs audit their reading
 
     def _next_page(self, query, cells, received: int) -> None:
         model = self.log_table.log_model
@@ -237,7 +237,7 @@ class LogPage(ReviewPage):
             self.fail(exc)
 
         self.say("続きを読み込んでいます…")
-        self.run(work, done, latest="log", on_failure=failed)
+        self.write(work, done, latest="log", on_failure=failed)
 
     def search_with(self, log: Callable[..., tuple[list, int]], cells: Callable[[list], Cells]
                     ) -> None:

@@ -25,8 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.domain.changes import Change
 from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, month_labels, wareki
 from kodoku_desk.ui.tables import LogTable
+
+# What the board counts and lists; never Change.AUDIT. (Not SETTINGS: every audited write also
+# reports SETTINGS for now; the board is computed again each time it is shown.)
+SHOWN = (Change.CASE | Change.HANDOFF | Change.CONSENT | Change.OVERRIDE_REVIEW | Change.PLAN
+         | Change.MEETING | Change.ORG)
 
 
 class _ClickableFrame(QFrame):
@@ -104,9 +110,9 @@ class DashboardPage(ReviewPage):
         self._build_charts_tab()
         ctx.changes.changed.connect(self._changed_elsewhere)
 
-    def _changed_elsewhere(self, kind: str) -> None:
-        """Another screen sent, answered or approved something: refresh if we are on show."""
-        if kind in ("handoff", "case", "plan", "meeting") and self.isVisible():
+    def _changed_elsewhere(self, change: Change) -> None:
+        """Something was sent, answered, reviewed or approved: refresh if we are on show."""
+        if change & SHOWN and self.isVisible():
             self.refresh()
 
     def _tile(self, row: QHBoxLayout, label: str, tab: int) -> QLabel:
@@ -243,7 +249,7 @@ class DashboardPage(ReviewPage):
             return board_view(service.dashboard(signed))
 
         self.say("集計しています…")
-        self.run(work, self.show_board, latest="board")
+        self.write(work, self.show_board, latest="board")  # looking at the board is audited
 
     def show_board(self, view: BoardView) -> None:
         board = self.board = view.board
@@ -277,12 +283,10 @@ class DashboardPage(ReviewPage):
             return
 
         def done(_review_id) -> None:
-            self.override_comment.clear()
-            self.ctx.changes.changed.emit("override_review")
-            self.refresh()
+            self.override_comment.clear()  # the write's change has refreshed the board
             self.say(f"つなぎ #{handoff_id} を確認済みにしました。", ok=True)
 
         signed = self.ctx.signed
         from kodoku_desk.services import review
 
-        self.run(lambda: review.review_override(signed, int(handoff_id), comment), done)
+        self.write(lambda: review.review_override(signed, int(handoff_id), comment), done)

@@ -153,8 +153,8 @@ class HandoffLogPage(LogPage):
         from kodoku_desk.queries import review_handoffs
 
         signed = self.ctx.signed
-        self.run(lambda: timeline_cells(review_handoffs.case_timeline(signed, int(case_id))),
-                 self.timeline.fill, latest="timeline")
+        self.write(lambda: timeline_cells(review_handoffs.case_timeline(signed, int(case_id))),
+                   self.timeline.fill, latest="timeline")
 
     def export_log(self, fmt: str) -> None:
         from kodoku_desk.services import review
