@@ -85,3 +85,27 @@ def test_nothing_outside_ui_imports_qt(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     qt = [m for m, _ in imports(tree) if m.startswith(("PySide6", "shiboken6"))]
     assert not qt, f"{_rel(path)} imports {qt}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "store" / "migrations" / "versions").glob("*.py")),
+                         ids=_rel)
+def test_a_migration_never_imports_live_code(path):
+    """A migration must do the same thing in a year as today: what it needs is frozen in it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    live = [m for m, _ in imports(tree) if m.startswith("kodoku_desk")]
+    assert not live, f"{_rel(path)} imports {live}"
+
+
+def test_the_frozen_notes_text_of_migration_0006_matches_todays_rule():
+    """Today the frozen copy and the live rule still agree (they may drift later, on purpose)."""
+    import importlib.util
+
+    from kodoku_desk.domain.text import case_notes_text
+
+    path = PACKAGE / "store" / "migrations" / "versions" / "0006_search_index.py"
+    spec = importlib.util.spec_from_file_location("m0006", path)
+    m0006 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m0006)
+    sheets = [(["介護", "ｶﾀｶﾅ"], {"wishes": "ヤマダ　090-1234-5678", "date": "2025-04-01",
+                                "list": ["a|b", "福山"]})]
+    assert m0006.case_notes_text(sheets) == case_notes_text(sheets)

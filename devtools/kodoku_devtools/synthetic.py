@@ -27,8 +27,9 @@ from functools import lru_cache
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import consent as consent_rules
+from kodoku_desk.domain import handoff as handoff_rules
 from kodoku_desk.domain import routing
-from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.domain.template import load_template
 from kodoku_desk.domain.text import case_notes_text, case_search_text, phone_key, search_key
 from kodoku_desk.models import (
@@ -240,7 +241,7 @@ def _case_counters(s: Session) -> dict[int, int]:
 
 @lru_cache(maxsize=4096)
 def _due(sent_on: date, days: int) -> date:
-    return add_business_days(sent_on, days)
+    return handoff_rules.due_on(sent_on, days)  # cached: the generator sends a million
 
 
 def _next_weekday(d: date, days: int) -> date:
@@ -508,9 +509,11 @@ class _Generator:
 
     @staticmethod
     def _covered(consent: dict | None, agency: AgencyInfo, at: datetime) -> bool:
+        """domain.consent's coverage rule, on the consent as it stood at `at`."""
         if consent is None or (consent["until"] is not None and at >= consent["until"]):
             return False
-        return bool(consent["fields"] & set(agency.fields))
+        scope = consent_rules.Scope.of(fields=consent["fields"])
+        return consent_rules.covers(scope, agency.id, agency.fields)
 
     # --- hand-offs ----------------------------------------------------------------------------
 

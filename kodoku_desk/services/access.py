@@ -49,6 +49,10 @@ def record_refusal(signed: Signed, exc: AccessDenied) -> None:
         audit.record(s, signed.actor, "access_denied", exc.target_type or "access",
                      exc.target_id if exc.target_id != "" else exc.what, detail)
     exc.audited = True
+    from kodoku_desk.domain.changes import Change
+    from kodoku_desk.services import uow
+
+    uow.report(Change.AUDIT)
 
 
 def refuse(signed: Signed, exc: AccessDenied) -> None:

@@ -42,7 +42,6 @@ from kodoku_desk.models import (
     Agency,
     Case,
     Consent,
-    ConsentWithdrawal,
     Handoff,
     HouseholdMember,
     Person,
@@ -231,11 +230,11 @@ def consent_text(session: Session, case_id: int) -> str:
 
 
 def current_consent(session: Session, case_id: int) -> Consent | None:
-    """The newest consent that was given and has not been withdrawn."""
-    withdrawn = select(ConsentWithdrawal.consent_id)
-    return session.scalar(select(Consent).where(
-        Consent.case_id == case_id, Consent.given.is_(True), Consent.id.not_in(withdrawn))
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1))
+    """The newest consent in force (services.consent.active_consents' rule)."""
+    from kodoku_desk.services.consent import active_consents
+
+    active = active_consents(session, case_id)
+    return active[0] if active else None
 
 
 # ----------------------------------------------------------------------------- validation

@@ -48,6 +48,19 @@ _AUDIT_HEAD_KEY = "audit_head"  # the chain head lives in settings; moving it is
 _collector: ContextVar[list[Change] | None] = ContextVar("kodoku_changes", default=None)
 
 
+def _moves_audit_head(state: ORMExecuteState) -> bool:
+    where = getattr(state.statement, "whereclause", None)
+    params = where.compile().params if where is not None else {}
+    return _AUDIT_HEAD_KEY in params.values()
+
+
+def report(kinds: Change) -> None:
+    """Add kinds committed outside `write` (the refusal path's own write) to the collector."""
+    box = _collector.get()
+    if box is not None:
+        box[0] |= kinds
+
+
 def kind_of(obj: object) -> Change:
     if isinstance(obj, m.Setting) and obj.key == _AUDIT_HEAD_KEY:
         return Change.AUDIT
@@ -76,7 +89,11 @@ def _track(session: Session) -> list[Change]:
     @event.listens_for(session, "do_orm_execute")
     def _statement(state: ORMExecuteState) -> None:  # bulk update()/insert() on a model
         if (state.is_update or state.is_insert or state.is_delete) and state.bind_mapper:
-            seen[0] |= _KIND_OF.get(state.bind_mapper.class_, Change.NONE)
+            cls = state.bind_mapper.class_
+            # audit.record locks the chain head with an UPDATE of its settings row: that is the
+            # audit log moving, not a setting changing.
+            seen[0] |= Change.AUDIT if cls is m.Setting and _moves_audit_head(state) \
+                else _KIND_OF.get(cls, Change.NONE)
 
     return seen
 
@@ -107,9 +124,7 @@ def write(signed: Signed) -> Iterator[Session]:
     with _unit(signed, signed.store.write) as session:
         seen = _track(session)
         yield session
-    box = _collector.get()
-    if box is not None:
-        box[0] |= seen[0]
+    report(seen[0])
 
 
 @contextlib.contextmanager

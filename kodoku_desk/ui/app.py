@@ -4,6 +4,7 @@ models and the services load in the background while the user types the password
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -13,6 +14,31 @@ from PySide6.QtWidgets import QApplication, QDialog
 from kodoku_desk.ui.fonts import install_fonts
 from kodoku_desk.ui.login import LoginDialog, last_workspace, looks_like_workspace
 from kodoku_desk.ui.ops import Runner
+
+# --- interpreter settings for a responsive GUI (measured: docs/PERFORMANCE.md) ---------------------
+
+# While a worker runs Python, the GUI thread waits for the GIL each time Qt calls into Python
+# (a slot, a model's data(), any virtual method of a widget made in Python: hundreds of calls
+# to paint a dialog). CPython lets a waiting thread in only after the switch interval, 5 ms by
+# default: painting the export's progress dialog during a packet export took 250 ms that way.
+# At 0.5 ms the same waits add up to a few milliseconds; the workers lose little.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def tune_interpreter() -> None:
+    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
+def keep_out_of_gc(window: QObject) -> None:
+    """What the window and its pages hold lives as long as the window: out of the garbage
+    collector's full passes, which otherwise walk it all with the GIL held (100+ ms at city
+    scale, in whichever thread starts one: an export in the background stalls the GUI thread).
+    Call again after building a page; the window's destruction gives it all back."""
+    if not getattr(window, "_kept_out_of_gc", False):
+        window._kept_out_of_gc = True
+        window.destroyed.connect(lambda *_: gc.unfreeze())
+    gc.freeze()
 
 
 def _warm_imports() -> None:
@@ -114,6 +140,7 @@ def run_app(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("kodoku-desk")
     app.setApplicationDisplayName("kodoku-desk")
+    tune_interpreter()
     install_fonts(app)
     shell = Shell(app)
     if not shell.start():

@@ -4,7 +4,6 @@ show from their registry target so start-up stays fast and each domain owns its 
 
 from __future__ import annotations
 
-import gc
 import importlib
 import importlib.util
 import sys
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.domain.changes import Change
+from kodoku_desk.ui.app import keep_out_of_gc
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.idle import Locker
 from kodoku_desk.ui.ops import error_text
@@ -93,8 +93,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         if self.idle_from_setting:
             self.load_idle_setting()
-        self.destroyed.connect(lambda *_: gc.unfreeze())
-        gc.freeze()
+        keep_out_of_gc(self)
 
     def _busy_changed(self, busy: bool) -> None:
         self.statusBar().showMessage("処理中…" if busy else "", 0)
@@ -174,11 +173,7 @@ class MainWindow(QMainWindow):
             page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages[key] = page
         self.stack.addWidget(page)
-        # What the window and its pages hold lives as long as the window: out of the garbage
-        # collector's full passes, which otherwise walk it all with the GIL held (100+ ms at
-        # city scale, in whichever thread starts one: an export in the background stalls the
-        # GUI thread). The window's destruction (logout) gives it back to the collector.
-        gc.freeze()
+        keep_out_of_gc(self)  # the new page too (ui.app)
         return page
 
     def show_page(self, key: str) -> QWidget | None:

@@ -13,7 +13,6 @@ Two shapes, chosen by what the work does, not by where it is called from:
 
 from __future__ import annotations
 
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -103,12 +102,6 @@ class Operation(QObject):
         self.cancel_requested = True
 
 
-# While a worker runs Python, the GUI thread waits for the GIL each time Qt calls into Python
-# (a slot, a model's data(), any virtual method of a widget made in Python: hundreds of calls
-# to paint a dialog). CPython lets a waiting thread in only after the switch interval, 5 ms by
-# default: painting the export's progress dialog during a packet export took 250 ms that way.
-# At 0.5 ms the same waits add up to a few milliseconds; the workers lose little.
-GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 class Runner(QObject):
@@ -119,8 +112,6 @@ class Runner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
-            sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self.changes = Changes(self)
@@ -149,12 +140,6 @@ class Runner(QObject):
         earlier unit of work in fn did commit, its kinds are announced before on_failure."""
         return self._start(fn, on_success, on_failure, True, parent, progress_label,
                            wants_progress)
-
-    def run(self, fn: Callable[..., Any], on_success: Callback | None = None,
-            on_failure: Callable[[BaseException], None] | None = None, **kwargs: Any) -> Operation:
-        """The old single shape, kept only for ui/lagprobe.py until it moves to devtools/:
-        treated as a write. New code calls query or write."""
-        return self.write(fn, on_success, on_failure, **kwargs)
 
     def _start(self, fn: Callable[..., Any], on_success: Callback | None,
                on_failure: Callable[[BaseException], None] | None, collect: bool,

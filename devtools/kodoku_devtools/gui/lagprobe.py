@@ -26,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
+from kodoku_desk.ui.app import tune_interpreter
 from kodoku_desk.ui.fonts import install_fonts
 from kodoku_desk.ui.ops import Runner
 
@@ -162,8 +163,9 @@ class Session:
             result.ok, result.note = False, f"{type(exc).__name__}: {exc}"[:200]
             QTimer.singleShot(IDLE_BETWEEN_STEPS_MS, self._next)
 
-        self.runner.run(work, done, failed, progress_label=f"{name}…"
-                        if name == "会議資料の出力" else None)
+        # A write, as the app runs it: what it changed reaches the open views once.
+        self.runner.write(work, done, failed, progress_label=f"{name}…"
+                          if name == "会議資料の出力" else None)
 
 
 def _find(module: str, name: str):
@@ -232,9 +234,6 @@ class _Shell:
     def open_case(self, case_id: int) -> None:
         self.window.open_case(case_id)
 
-    def changed(self, what: str) -> None:
-        if self.ctx is not None:
-            self.ctx.changes.changed.emit(what)
 
 
 def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args: dict,
@@ -284,17 +283,18 @@ def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args:
                                               progress=progress)
 
     steps = [("ログイン", login_step, after_login),
-            ("検索", search_step, lambda _: shell.changed("search")),
+            ("検索", search_step, None),
             ("ケースを開く", open_step, None),
             ("ケース画面", lambda: shell.open_case(args["case_id"]), None),
-            ("つなぎの送付", send_step, lambda _: shell.changed("handoff")),
-            ("会議資料の出力", packet_step, lambda _: shell.changed("meeting"))]
+            ("つなぎの送付", send_step, None),
+            ("会議資料の出力", packet_step, None)]
     return steps
 
 
 def run_session(folder: Path, login: str, password: str, args: dict) -> dict:
     app = QApplication.instance() or QApplication([])
-    install_fonts(app)  # as the app does at start
+    tune_interpreter()  # as the app does at start (ui.app.run_app)
+    install_fonts(app)
     runner = Runner()
     shell = _Shell(runner)
     state: dict = {}

@@ -10,6 +10,8 @@ straight from their normalised keys, cases from Case.search_text and the notes o
 """
 
 import json
+import re
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
@@ -39,9 +41,44 @@ BATCH = 5000
 GRAM_END = "\x1f"  # as store.search_index.GRAM_END
 
 
-def upgrade() -> None:
-    from kodoku_desk.domain.text import case_notes_text
+# --- frozen copy of domain.text as it was at this revision -------------------------------------
+# A migration must give the same rows however the live code changes later: the notes text the
+# index was filled with is computed by this copy, never by an import of domain.text.
+_KATA_START, _KATA_END = ord("ァ"), ord("ヶ")
+_SPACES = re.compile(r"[\s\u3000]+")
+_PHONE_DROP = re.compile(r"[^0-9]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PHONE_LIKE = re.compile(r"[0-9０-９][0-9０-９\-－‐ー−()（）\s]{7,}[0-9０-９]")
 
+
+def _search_key(text: str | None) -> str:
+    if not text:
+        return ""
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    return "".join(chr(ord(ch) - 0x60) if _KATA_START <= ord(ch) <= _KATA_END else ch
+                   for ch in text).lower()
+
+
+def _phone_key(text: str) -> str:
+    return _PHONE_DROP.sub("", unicodedata.normalize("NFKC", text))
+
+
+def case_notes_text(sheets) -> str:
+    parts: list[str] = []
+    for worries, answers in sheets:
+        parts.extend(w for w in (worries or []) if isinstance(w, str))
+        for value in (answers or {}).values():
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, str) or not item or _ISO_DATE.fullmatch(item):
+                    continue
+                parts.append(item.replace("|", " "))
+                if _PHONE_LIKE.fullmatch(item):
+                    parts.append(_phone_key(item))
+    text = _search_key("|".join(dict.fromkeys(parts)))
+    return text + "|" if text else ""
+
+
+def upgrade() -> None:
     conn = op.get_bind()
     for _, ddl in FTS:
         op.execute(ddl)
