@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, union
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain.actor import Actor
@@ -27,6 +27,7 @@ from kodoku_desk.services import uow
 from kodoku_desk.services.access import scope_clause
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store import search_index
+from kodoku_desk.store.dialect import unindexed
 
 MAX_LIMIT = 1000
 # Above this many matching cases a page is found by walking the newest cases (search_in).
@@ -190,16 +191,15 @@ def search_in(session: Session, actor: Actor, query: str = "", filters: CaseFilt
             # up each match by id reads a different page of the cases table for each, which
             # SQLCipher must decrypt whenever it is not in the cache yet (2-character name at
             # 100,000 cases, cold cache: ~117 → ~83 ms; warm: ~25 → ~38 ms).
-            probe = (Case.id + literal_column("0")).in_(search_index.id_list(ids))
+            probe = unindexed(Case.id).in_(search_index.id_list(ids))
             where = page_where = [*where, probe]
         else:
             where = [*where, Case.id.in_(matching)]
             # A broad query (084, 2025, ひきこもり): walking the newest cases and keeping those
-            # in the match set finds a page without looking up and sorting every match.
-            # `id + 0` is not the column, so the planner cannot drive from the ids and walks
-            # the opened_at index. (Probing the full-text index once per case instead is slower
-            # when the matches are old cases: 2025 → 2 s.)
-            page_where = [*where[:-1], (Case.id + literal_column("0")).in_(matching)]
+            # in the match set finds a page without looking up and sorting every match
+            # (store.dialect.unindexed). Probing the full-text index once per case instead is
+            # slower when the matches are old cases: 2025 → 2 s.
+            page_where = [*where[:-1], unindexed(Case.id).in_(matching)]
     # The page's ids first (cases alone), then the 100 rows with their names: joining people,
     # agencies and blocks for every match before sorting would cost a lookup per match.
     ids = list(session.scalars(select(Case.id).where(and_(*page_where))

@@ -56,3 +56,13 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
 def day_start(d: date) -> datetime:
     """Midnight at the start of `d`: periods are [from 00:00, day after `to` 00:00)."""
     return datetime.combine(d, time.min)
+
+
+def unindexed(column):
+    """The column as an expression no index can serve (`column + 0`): a planner hint that
+    works on SQLite and PostgreSQL alike. Filtering on it makes the planner walk another index
+    (the newest cases by opened_at) and probe this condition per row, instead of driving the
+    query from this column's index."""
+    from sqlalchemy import literal_column
+
+    return column + literal_column("0")
