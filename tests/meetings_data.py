@@ -24,7 +24,7 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, SENT
-from kodoku_desk.services import indexing
+from kodoku_desk.services import indexing, sharing
 
 
 @dataclass
@@ -125,6 +125,7 @@ def make_case(signed, spec: CaseSpec, n: int) -> int:
         s.flush()
         indexing.index_people(s, [p])
         indexing.index_cases(s, [case.id])
+        sharing.snapshot_missing(s)  # what each hand-off disclosed, as 送付 freezes it
         return case.id
 
 

@@ -24,7 +24,7 @@ from kodoku_desk.models.handoffs import (
     SENT,
     WITHDRAWN,
 )
-from kodoku_desk.services import consent, handoffs, intake
+from kodoku_desk.services import consent, handoffs, intake, sharing
 
 SENDER = "北部地域包括支援センター"
 FUKI = "健康推進課「ふきのとう」"
@@ -326,27 +326,27 @@ def test_receiver_sees_only_shared_sections(sender, saved):
     jiritsu = as_staff_of(sender, JIRITSU)
     with sender.store.read() as s:
         sheet = s.get(Sheet, saved.sheet_id)
-        full = handoffs.visible_sheet(s, sender.actor, sheet)
+        full = sharing.visible_sheet(s, sender.actor, sheet)
         assert full.answers["assessment"] == "8050世帯" and full.hidden_sections == []
-        v = handoffs.visible_sheet(s, fuki.actor, sheet)
+        v = sharing.visible_sheet(s, fuki.actor, sheet)
         assert v.sections == ["basic", "worries", "household"]
         assert v.worries == ["介護", "本人や家族のひきこもり", "収入・生活費"]
         assert v.answers == {}  # wishes / hearing_* / assessment are not shared with ふきのとう
         assert "受付者の見立て" not in str(v.answers) and "本人の意向・受付者の見立て" in v.hidden_sections
-        j = handoffs.visible_sheet(s, jiritsu.actor, sheet)
+        j = sharing.visible_sheet(s, jiritsu.actor, sheet)
         assert j.answers == {"hearing_living": "年金のみ"}
         assert j.worries == [] and j.most_pressing == ""
-        assert handoffs.visible_sheet_answers(s, jiritsu.actor, sheet) == {"hearing_living": "年金のみ"}
+        assert sharing.visible_sheet(s, jiritsu.actor, sheet).answers == {"hearing_living": "年金のみ"}
         other = as_staff_of(sender, "児童相談所")
-        assert handoffs.shared_sections(s, other.actor, saved.case_id) == set()
-        assert handoffs.shared_sections(s, sender.actor, saved.case_id) is None
+        assert sharing.shared_sections(s, other.actor, saved.case_id) == set()
+        assert sharing.shared_sections(s, sender.actor, saved.case_id) is None
 
 
 def test_withdrawn_handoff_no_longer_shares(sender, saved):
     h = _handoff_to(sender, saved, FUKI)
     handoffs.transition(sender, h.id, "withdraw", note="誤送信")
     with sender.store.read() as s:
-        assert handoffs.shared_sections(s, as_staff_of(sender, FUKI).actor, saved.case_id) == set()
+        assert sharing.shared_sections(s, as_staff_of(sender, FUKI).actor, saved.case_id) == set()
 
 
 def test_allowed_actions_for_buttons():

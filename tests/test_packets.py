@@ -349,6 +349,7 @@ def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sect
                                                                                      out_dir):
     from kodoku_desk.domain.actor import Actor
     from kodoku_desk.models import Handoff, Sheet, Staff
+    from kodoku_desk.services import sharing
     from kodoku_desk.services.auth import Signed
     from kodoku_desk.services.sheet_print import print_sheet
 
@@ -367,7 +368,8 @@ def test_filled_sheet_prints_values_and_a_receiving_agency_sees_only_shared_sect
         s.add(Staff(login="houkatsu", display_name="包括 職員",
                     agency_id=world.agencies["北部地域包括支援センター"], roles=["intake"]))
         for h in s.scalars(select(Handoff).where(Handoff.case_id == world.cases["yamada"])):
-            h.share = ["wishes", "hearing_care"]
+            # 追加提供 as the owner would: the receiver reads what the snapshot froze.
+            sharing.take_in(s, signed.actor, h, s.get(Sheet, sheet_id), ["wishes", "hearing_care"])
     with signed.store.read() as s:
         staff = s.scalar(select(Staff).where(Staff.login == "houkatsu"))
         s.refresh(staff, ["agency"])

@@ -65,7 +65,7 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import audit, uow
+from kodoku_desk.services import audit, sharing, uow
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store import search_index
@@ -193,6 +193,8 @@ def populate(signed: Signed, cases: int, seed: int, progress: Progress | None = 
             rows.flush(s, summary.counts)
             if progress:
                 progress(min(cases, start + BATCH_CASES), cases)
+        # What each generated hand-off disclosed, frozen as the app freezes it at 送付.
+        summary.counts["handoff_snapshots"] = sharing.snapshot_missing(s)
         audit.record(s, signed.actor, "create", "synthetic", "",
                      {"seed": seed, "reference": reference.isoformat(), "cases": cases,
                       "rows": summary.counts})

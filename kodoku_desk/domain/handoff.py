@@ -131,3 +131,26 @@ def is_overdue(state: str, due: date, today: date) -> bool:
 def overdue_days(state: str, due: date, today: date) -> int:
     """Business days past the due day while still awaiting an answer; 0 otherwise."""
     return business_days_between(due, today) if is_overdue(state, due, today) else 0
+
+
+# --- what the receiver may read -------------------------------------------------------------------
+
+# Events that change what the receiver may read without moving the state.
+EVENT_ADDITIONAL_SHARE = "追加提供"
+EVENT_CONSENT_WITHDRAWN = "同意撤回"
+# 返送 and 取下げ end the receiver's access to the content; 完了 keeps what was received.
+ACCESS_ENDING_STATES = (RETURNED, WITHDRAWN)
+
+
+def grants_access(state: str, consent_ended: bool) -> bool:
+    """Does a hand-off in `state` still let its receiver read its snapshots?"""
+    return state not in ACCESS_ENDING_STATES and not consent_ended
+
+
+def check_additional_share(state: str, consent_ended: bool) -> None:
+    """追加提供 only on an open hand-off whose access has not ended."""
+    if state not in OPEN_STATES:
+        raise UserError(f"「{state}」のつなぎには追加提供できません。新しいつなぎとして送ってください。")
+    if consent_ended:
+        raise UserError("本人が同意を撤回したため、このつなぎには追加提供できません。"
+                        "別の根拠で新しいつなぎとして送ってください。")

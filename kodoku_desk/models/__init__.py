@@ -21,6 +21,7 @@ from kodoku_desk.models.handoffs import (
     ConsentWithdrawal,
     Handoff,
     HandoffEvent,
+    HandoffSnapshot,
     OverrideReview,
 )
 from kodoku_desk.models.org import Agency, Block, Setting, Staff
@@ -38,7 +39,7 @@ from kodoku_desk.models.plans import (
 
 __all__ = [
     "Agency", "AgendaItem", "Attachment", "AuditEntry", "Base", "Block", "Case", "CaseField",
-    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HouseholdMember",
+    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HandoffSnapshot", "HouseholdMember",
     "MeetingDecision", "MeetingPart", "MeetingSession", "OverrideReview", "PartMember", "Person",
     "Plan", "PlanEvaluation", "PlanEvent", "PlanVersion", "RoutingDecision", "Setting", "Sheet",
     "Staff", "now",

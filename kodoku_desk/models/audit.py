@@ -41,6 +41,9 @@ class Disclosure(Base):
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     meeting_part_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_parts.id"))
     copy_no: Mapped[int | None] = mapped_column()
+    # A hand-off's disclosure names exactly what was disclosed: its snapshot and that content's hash.
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("handoff_snapshots.id"))
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 Index("ix_disclosures_basis_at", Disclosure.basis, Disclosure.at)

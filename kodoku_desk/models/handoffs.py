@@ -80,6 +80,9 @@ class Handoff(Base):
     # a date difference per row. Written with acknowledged_at (services.handoffs.transition_in,
     # kodoku_devtools.synthetic; ORM inserts and updates by the listener below; migration 0007 backfilled).
     ack_days: Mapped[float | None] = mapped_column()
+    # Set (with a 同意撤回 event) when the person withdrew the consent this open hand-off was sent
+    # under and nothing else covers it: the receiver's access to the snapshots ends.
+    consent_ended_at: Mapped[datetime | None] = mapped_column()
 
 
 def ack_days_between(sent_at: datetime | None, acknowledged_at: datetime | None) -> float | None:
@@ -110,6 +113,27 @@ class HandoffEvent(Base):
     at: Mapped[datetime] = mapped_column(default=now, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     alternative: Mapped[str] = mapped_column(Text, default="")  # a return's suggested alternative
+    # "" for a step of the state machine; "追加提供" or "同意撤回" for an event that changes what
+    # the receiver may read without changing the state (from_state == to_state).
+    kind: Mapped[str] = mapped_column(String(10), default="")
+
+
+class HandoffSnapshot(Base):
+    """What one hand-off disclosed: the chosen sections of one sheet, frozen at 送付 (seq 1) or
+    at a 追加提供 (seq 2, 3 …). The receiving agency reads these, never the live sheet.
+    `sha256` is the digest of the canonical content (domain.snapshot), named by the 提供記録."""
+
+    __tablename__ = "handoff_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    seq: Mapped[int] = mapped_column()
+    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"))
+    sections: Mapped[list] = mapped_column(default=list)
+    content: Mapped[dict] = mapped_column(default=dict)
+    sha256: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    migrated: Mapped[bool] = mapped_column(default=False)  # made by migration 0010 from the sheet
 
 
 class OverrideReview(Base):

@@ -2,9 +2,9 @@
 (no per-hand-off queries): person, household, sheets, consent, hand-offs with a merged
 timeline, routing decisions, attachments and a plan summary.
 
-A receiving agency sees only what the hand-offs to it share (handoffs.shared_sections /
-visible_sheet, the intake domain's rule); the view is audited as view_case and a refusal is
-audited by services.access."""
+A receiving agency sees only what its hand-offs disclosed: their snapshots, while the hand-off
+grants access (services.sharing). The view is audited as view_case; a refusal is audited by
+services.access."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from kodoku_desk.models import (
 )
 from kodoku_desk.models.cases import CASE_STATUS_LABELS
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, uow
+from kodoku_desk.services import audit, sharing, uow
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.access import check_visible
@@ -156,27 +156,87 @@ case_view = load_case_view
 
 
 def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
-    """The view inside the caller's session (access already checked)."""
+    """The view inside the caller's session (access already checked). The owning agency and
+    those who see every case read the live record; a receiving agency reads only what its
+    hand-offs disclosed (their snapshots: services.sharing)."""
     case = s.get(Case, case_id)
-    allowed = handoff_service.shared_sections(s, actor, case_id)
-    sees_all = allowed is None
+    received = sharing.received_sheets(s, actor, case_id) \
+        if sharing.granted_snapshots(s, actor, case_id) is not None else None
+    sees_all = received is None
     names = _names(s, case)
-    person = _person(case.person, today, sees_all or "basic" in (allowed or ()))
-    show_household = sees_all or "household" in (allowed or ())
     handoff_rows = handoff_service.handoffs_for_case(s, case_id, today)
     if not sees_all:  # a receiving agency sees the hand-offs that concern it
         handoff_rows = [h for h in handoff_rows if actor.agency_id in (h.to_agency_id, h.from_agency_id)]
+    if sees_all:
+        person = _person(case.person, today, True)
+        household = _household(s, case_id, today)
+        sheets = _sheets(s, actor, case_id, None)
+        show_household = True
+    else:
+        person = _received_person(case.person.id, received, today)
+        show_household = any("household" in c["sections"] for c in received)
+        household = _received_household(received, today) if show_household else []
+        sheets = [_received_sheet(c) for c in received]
     return CaseView(
         case.id, case.case_no, case.status, CASE_STATUS_LABELS.get(case.status, case.status),
         case.urgency, case.urgent_path, case.multi_agency, list(case.fields or []),
         case.owner_agency_id, names["owner"], names["block"], case.opened_at, case.discovery,
-        person, _household(s, case_id, today) if show_household else [], not show_household,
-        _sheets(s, actor, case_id, allowed),
+        person, household, not show_household, sheets,
         consent_service.consents_for_case(s, case_id) if sees_all else [],
         handoff_rows, _timeline(s, handoff_rows),
         _routing(s, case_id) if sees_all else [],
         attachment_service.list_for_case(s, case_id) if sees_all else [],
         _plans(s, case_id), sees_all, case.owner_agency_id == actor.agency_id)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _received_person(person_id: int, received: list[dict], today: date) -> PersonView:
+    """Who the case is about, as the newest snapshot disclosed it."""
+    who: dict = {}
+    for content in reversed(received):  # oldest first, so newer snapshots win
+        who.update(content.get("person", {}))
+    birth = _date(who.get("birth_date"))
+    return PersonView(person_id, who.get("name", ""), who.get("kana", ""), birth,
+                      age_on(birth, today), who.get("sex", ""), who.get("address", ""),
+                      who.get("phone", ""))
+
+
+def _received_household(received: list[dict], today: date) -> list[MemberView]:
+    rows = next((c["household"] for c in received if c.get("household")), [])
+    out = []
+    for m in rows:
+        birth = _date(m.get("birth_date"))
+        out.append(MemberView(m.get("relation", ""), m.get("name", ""), m.get("kana", ""), birth,
+                              age_on(birth, today), list(m.get("flags", []))))
+    return out
+
+
+def _received_sheet(content: dict) -> SheetView:
+    sheet = content["sheet"]
+    template = load_template(sheet.get("template_version"))
+    keys = list(content["sections"])
+    answers = content.get("answers", {})
+    sections = []
+    for sec in template.sections:
+        if sec.key not in keys:
+            continue
+        rows = [AnswerView(f.key, f.label, _answer_text(f.type, answers[f.key]))
+                for f in sec.fields if f.key in answers and format_value(answers[f.key])]
+        sections.append(SectionView(sec.key, sec.label, sec.part, rows))
+    hidden = [sec.label for sec in template.sections if sec.key not in keys]
+    received_at = datetime.fromisoformat(sheet["received_at"]) if sheet.get("received_at") \
+        else datetime.min
+    return SheetView(sheet.get("id"), sheet.get("template_version", ""), received_at,
+                     sheet.get("agency", ""), sheet.get("worker", ""),
+                     content.get("reception", {}).get("method", ""),
+                     list(content.get("worries", [])), content.get("most_pressing", ""),
+                     sections, hidden)
 
 
 def _names(s: Session, case: Case) -> dict[str, str]:
@@ -200,13 +260,14 @@ def _household(s: Session, case_id: int, today: date) -> list[MemberView]:
 
 
 def _sheets(s: Session, actor: Actor, case_id: int, allowed: set[str] | None) -> list[SheetView]:
+    """The live sheets (for those who read the live record: allowed is None)."""
     q = (select(Sheet, Agency.name, Staff.display_name)
          .join(Agency, Agency.id == Sheet.agency_id).join(Staff, Staff.id == Sheet.worker_id)
          .where(Sheet.case_id == case_id).order_by(Sheet.received_at.desc(), Sheet.id.desc()))
     out = []
     for sheet, agency, worker in s.execute(q).all():
         template = load_template(sheet.template_version)
-        answers = handoff_service.visible_sheet_answers(s, actor, sheet, allowed=allowed)
+        answers = dict(sheet.answers or {})
         sections = []
         for sec in template.sections:
             if allowed is not None and sec.key not in allowed:

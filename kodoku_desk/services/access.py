@@ -14,9 +14,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, exists, or_, select, true
+from sqlalchemy import Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain import handoff as handoff_rules
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.errors import AccessDenied, UserError
 from kodoku_desk.models import Agency, Case, Handoff
@@ -93,11 +94,20 @@ def require_admin(signed: Signed, what: str) -> None:
 # ------------------------------------------------------------------------- case scope
 
 
+def granting_clause(agency_id: int | None):
+    """domain.handoff.grants_access as SQL: hand-offs to the agency that still let it read what
+    they disclosed (not returned or withdrawn, not ended by a consent withdrawal)."""
+    return and_(Handoff.to_agency_id == agency_id,
+                Handoff.state.not_in(handoff_rules.ACCESS_ENDING_STATES),
+                Handoff.consent_ended_at.is_(None))
+
+
 def scope_clause(actor: Actor):
-    """受付 workers see cases of their own agency and cases handed to it; others see all."""
+    """受付 workers see cases of their own agency and cases handed to it while the hand-off
+    grants access (services.sharing); coordinators, supervisors and admins see all."""
     if actor.sees_all_cases:
         return true()
-    handed = exists().where(Handoff.case_id == Case.id, Handoff.to_agency_id == actor.agency_id)
+    handed = exists().where(Handoff.case_id == Case.id, granting_clause(actor.agency_id))
     return or_(Case.owner_agency_id == actor.agency_id, handed)
 
 

@@ -16,7 +16,7 @@ from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Case, Consent, ConsentWithdrawal
 from kodoku_desk.models.org import FIELDS
-from kodoku_desk.services import access, audit, uow
+from kodoku_desk.services import access, audit, sharing, uow
 from kodoku_desk.services.auth import Signed
 
 
@@ -99,8 +99,9 @@ def record(signed: Signed, case_id: int, data: ConsentInput) -> int:
 
 def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
              reason: str = "") -> int:
-    """Append a withdrawal. Hand-offs already sent stay in the record; no new sharing under
-    this consent is possible afterwards."""
+    """Append a withdrawal. No new disclosure under this consent is possible afterwards, and
+    every open hand-off sent under it that no other consent covers loses its access (with a
+    同意撤回 event in the receiver's inbox: services.sharing.end_for_withdrawal)."""
     access.require(signed, signed.actor.is_intake, "同意の撤回の記録")
     reason = check_text(reason, "撤回の理由", "reason")
     withdrawn_on = withdrawn_on or date.today()
@@ -119,6 +120,8 @@ def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
         s.flush()
         audit.record(s, signed.actor, "consent_withdraw", "case", consent.case_id,
                      {"consent_id": consent_id, "withdrawn_on": withdrawn_on})
+        # No further sharing under this consent; open hand-offs sent under it lose access.
+        sharing.end_for_withdrawal(s, signed.actor, consent.case_id)
         return row.id
 
 

@@ -31,7 +31,17 @@ from kodoku_desk.domain.handoff import (
 )
 from kodoku_desk.domain.template import check_text, load_template
 from kodoku_desk.errors import ConflictError, UserError
-from kodoku_desk.models import Agency, Case, Disclosure, Handoff, HandoffEvent, Person, Sheet, now
+from kodoku_desk.models import (
+    Agency,
+    Case,
+    Disclosure,
+    Handoff,
+    HandoffEvent,
+    HandoffSnapshot,
+    Person,
+    Sheet,
+    now,
+)
 from kodoku_desk.models.handoffs import (
     ACKNOWLEDGED,
     BASIS_CONSENT,
@@ -39,7 +49,7 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import access, audit, uow
+from kodoku_desk.services import access, audit, sharing, uow
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
@@ -144,7 +154,7 @@ def _gate(session: Session, case_id: int, agency: Agency, basis: str,
 def _check_onward_share(session: Session, actor: Actor, case_id: int, share: list[str],
                         sheet: Sheet | None) -> None:
     """A receiving agency passing a case on may share only what was shared with it."""
-    allowed = shared_sections(session, actor, case_id)
+    allowed = sharing.shared_sections(session, actor, case_id)
     if allowed is None:
         return
     extra = [k for k in share if k not in allowed]
@@ -194,15 +204,76 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
     session.add(HandoffEvent(handoff_id=h.id, from_state="", to_state=SENT,
                              actor_id=actor.staff_id, agency_id=from_agency_id, at=at,
                              note=request))
-    session.add(Disclosure(at=at, case_id=case_id, actor_id=actor.staff_id,
-                           from_agency_id=from_agency_id, to_agency_id=to.id, recipient=to.name,
-                           sections=share, basis=basis, basis_reason=basis_reason,
-                           channel="handoff", handoff_id=h.id))
-    session.flush()
+    snap = sharing.take_in(session, actor, h, sheet, share, at)
+    _disclose(session, actor, h, snap, to, basis, basis_reason, at)
     audit.record(session, actor, "handoff_send", "handoff", h.id,
                  {"case_id": case_id, "to": to.name, "basis": basis, "override": override,
-                  "share": share})
+                  "share": share, "snapshot": snap.sha256})
     return h
+
+
+def _disclose(session: Session, actor: Actor, h: Handoff, snap: HandoffSnapshot, to: Agency,
+              basis: str, basis_reason: str, at: datetime) -> Disclosure:
+    """The 提供記録 of one snapshot: it names the snapshot and its content hash."""
+    row = Disclosure(at=at, case_id=h.case_id, actor_id=actor.staff_id,
+                     from_agency_id=h.from_agency_id, to_agency_id=to.id, recipient=to.name,
+                     sections=list(snap.sections), basis=basis, basis_reason=basis_reason,
+                     channel="handoff", handoff_id=h.id, snapshot_id=snap.id,
+                     content_hash=snap.sha256)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_share_in(session: Session, actor: Actor, handoff_id: int, share: list[str],
+                 sheet_id: int | None = None, basis: str | None = None,
+                 basis_reason: str | None = None, at: datetime | None = None) -> HandoffSnapshot:
+    """追加提供 on an open hand-off: more sections, or a later sheet, pass the consent/basis gate
+    again and are frozen into a new snapshot with its own 提供記録."""
+    h = session.get(Handoff, handoff_id)
+    if h is None:
+        raise UserError(f"つなぎ（番号 {handoff_id}）は見つかりません。")
+    if actor.agency_id != h.from_agency_id:
+        raise access.denied("追加提供", "追加提供ができるのは、つなぎを送った機関の職員だけです。",
+                            target_type="handoff", target_id=h.id)
+    rules.check_additional_share(h.state, h.consent_ended_at is not None)
+    if sheet_id is None:
+        sheet_id = _latest_sheet_id(session, h.case_id)
+    sheet = session.get(Sheet, sheet_id) if sheet_id else None
+    if sheet is None or sheet.case_id != h.case_id:
+        raise UserError(f"シート（番号 {sheet_id}）はこのケースのシートではありません。", field="sheet")
+    chosen = check_share(share, sheet.template_version)
+    _check_onward_share(session, actor, h.case_id, chosen, sheet)
+    to = session.get(Agency, h.to_agency_id)
+    reason = check_text(h.basis_reason if basis_reason is None else basis_reason, "根拠の理由",
+                        "basis_reason")
+    gate = _gate(session, h.case_id, to, basis or h.basis, reason)
+    at = at or now()
+    snap = sharing.take_in(session, actor, h, sheet, chosen, at)
+    _disclose(session, actor, h, snap, to, gate.basis, gate.reason, at)
+    labels = load_template(sheet.template_version).section_labels()
+    session.add(HandoffEvent(handoff_id=h.id, from_state=h.state, to_state=h.state,
+                             actor_id=actor.staff_id, agency_id=actor.agency_id, at=at,
+                             note="追加提供: " + "・".join(labels.get(k, k) for k in chosen),
+                             kind=rules.EVENT_ADDITIONAL_SHARE))
+    session.flush()
+    audit.record(session, actor, "handoff_add_share", "handoff", h.id,
+                 {"case_id": h.case_id, "sheet_id": sheet.id, "share": chosen,
+                  "basis": gate.basis, "override": gate.override, "snapshot": snap.sha256})
+    return snap
+
+
+def add_share(signed: Signed, handoff_id: int, share: list[str], sheet_id: int | None = None,
+              basis: str | None = None, basis_reason: str | None = None) -> int:
+    """追加提供 (see add_share_in). Returns the new snapshot's id."""
+    access.require(signed, signed.actor.is_intake, "追加提供")
+    with uow.write(signed) as s:
+        return add_share_in(s, signed.actor, handoff_id, share, sheet_id, basis, basis_reason).id
+
+
+def _latest_sheet_id(session: Session, case_id: int) -> int | None:
+    return session.scalar(select(Sheet.id).where(Sheet.case_id == case_id)
+                          .order_by(Sheet.received_at.desc(), Sheet.id.desc()).limit(1))
 
 
 def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: str = "",
@@ -215,8 +286,7 @@ def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: 
 
         check_visible(s, signed.actor, case_id)
         if sheet_id is None:
-            sheet_id = s.scalar(select(Sheet.id).where(Sheet.case_id == case_id)
-                                .order_by(Sheet.received_at.desc(), Sheet.id.desc()).limit(1))
+            sheet_id = _latest_sheet_id(s, case_id)
         data = SendInput(to_agency_id, reason, request, share, basis, basis_reason)
         return send_in(s, signed.actor, case_id, data, sheet_id).id
 
@@ -277,6 +347,7 @@ class HandoffRow:
     last_alternative: str
     last_event_at: datetime | None
     last_event_state: str
+    access_ended: bool = False  # 返送・取下げ or a consent withdrawal ended the receiver's access
 
 
 def _rows_query():
@@ -297,18 +368,26 @@ def _last_events(session: Session, ids: list[int]) -> dict[int, HandoffEvent]:
         select(HandoffEvent).where(HandoffEvent.id.in_(latest)))}
 
 
-def _to_rows(session: Session, results, today: date) -> list[HandoffRow]:
+STUB_NAME = "（提供終了）"
+
+
+def _to_rows(session: Session, results, today: date, *, as_receiver: bool = False
+             ) -> list[HandoffRow]:
+    """as_receiver: rows for the receiving agency's inbox, where a hand-off whose access ended
+    is a stub (case number, dates, its own answer; no name)."""
     results = list(results)
     last = _last_events(session, [r[0].id for r in results])
     rows = []
     for h, case_no, person, src, dst in results:
         e = last.get(h.id)
+        ended = not rules.grants_access(h.state, h.consent_ended_at is not None)
         rows.append(HandoffRow(
-            h.id, h.case_id, case_no, person, h.from_agency_id, src, h.to_agency_id, dst, h.state,
+            h.id, h.case_id, case_no, STUB_NAME if ended and as_receiver else person,
+            h.from_agency_id, src, h.to_agency_id, dst, h.state,
             h.version, h.reason, h.request, list(h.share), h.basis, h.basis_reason,
             h.consent_override, h.sent_at, h.due_on, h.acknowledged_at, h.closed_at,
-            rules.is_overdue(h.state, h.due_on, today), e.note if e else "", e.alternative if e else "",
-            e.at if e else None, e.to_state if e else ""))
+            rules.is_overdue(h.state, h.due_on, today), e.note if e else "",
+            e.alternative if e else "", e.at if e else None, e.to_state if e else "", ended))
     return rows
 
 
@@ -323,7 +402,7 @@ def inbox(session: Session, agency_id: int, bucket: str | None = None, *,
     if overdue_only:
         q = q.where(overdue_clause(today))
     q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)
-    return _to_rows(session, session.execute(q), today)
+    return _to_rows(session, session.execute(q), today, as_receiver=True)
 
 
 def outbox(session: Session, agency_id: int, bucket: str | None = None, *, limit: int = 200,
@@ -389,75 +468,10 @@ def derived_state(session: Session, handoff_id: int) -> str:
     return last or ""
 
 
-# --- what a receiving agency may see ---------------------------------------------------------------
-
-def shared_sections(session: Session, actor: Actor, case_id: int) -> set[str] | None:
-    """The sheet sections the actor may see: None = everything (the owning agency, and
-    coordinators / supervisors / admins); otherwise the union of what the hand-offs to the
-    actor's agency share (withdrawn hand-offs no longer count)."""
-    if actor.sees_all_cases:
-        return None
-    case = session.get(Case, case_id)
-    if case is not None and case.owner_agency_id == actor.agency_id:
-        return None
-    shares = session.scalars(select(Handoff.share).where(
-        Handoff.case_id == case_id, Handoff.to_agency_id == actor.agency_id,
-        Handoff.state != WITHDRAWN))
-    return {key for share in shares for key in share}
-
-
-def sees_section(session: Session, actor: Actor, case_id: int, section: str) -> bool:
-    allowed = shared_sections(session, actor, case_id)
-    return allowed is None or section in allowed
-
-
-@dataclass(frozen=True)
-class VisibleSheet:
-    sheet_id: int
-    template_version: str
-    answers: dict
-    worries: list[str]
-    most_pressing: str
-    sections: list[str]  # visible section keys, template order
-    hidden_sections: list[str]  # labels of sections not shared with the actor
-
-
-def visible_sheet(session: Session, actor: Actor, sheet: Sheet) -> VisibleSheet:
-    """The sheet as the actor may see it: only the shared sections for a receiving agency."""
-    template = load_template(sheet.template_version)
-    allowed = shared_sections(session, actor, sheet.case_id)
-    keys = [s.key for s in template.sections if allowed is None or s.key in allowed]
-    hidden = [s.label for s in template.sections if s.key not in keys]
-    answers = visible_sheet_answers(session, actor, sheet, allowed=allowed)
-    show_worries = "worries" in keys
-    return VisibleSheet(sheet.id, sheet.template_version, answers,
-                        list(sheet.worries) if show_worries else [],
-                        sheet.most_pressing if show_worries else "", keys, hidden)
-
-
-_UNSET = object()
-
-
-def visible_sheet_answers(session: Session, actor: Actor, sheet: Sheet, *,
-                          allowed: set[str] | None | object = _UNSET) -> dict:
-    """Sheet.answers filtered to the sections shared with the actor's agency (all of them for
-    the owning agency). Answers whose key the template does not know are shown only to those
-    who see everything."""
-    if allowed is _UNSET:
-        allowed = shared_sections(session, actor, sheet.case_id)
-    answers = dict(sheet.answers or {})
-    if allowed is None:
-        return answers
-    template = load_template(sheet.template_version)
-    return {k: v for k, v in answers.items()
-            if template.has_field(k) and template.field(k).section in allowed}
-
-
 __all__ = [
     "ACTIONS", "ACTION_LABELS", "CLOSED_STATES", "HANDOFF_BASES", "INBOX_BUCKETS", "OPEN_STATES",
     "OUTBOX_BUCKETS", "TRANSITIONS", "EventRow", "HandoffRow", "SendInput", "TransitionResult",
-    "VisibleSheet", "allowed_actions", "check_share", "derived_state", "events", "get_row",
-    "handoffs_for_case", "inbox", "inbox_counts", "outbox", "overdue_clause", "overdue_count",
-    "send", "send_in", "shared_sections", "sees_section", "transition", "transition_in",
-    "visible_sheet", "visible_sheet_answers",
+    "add_share", "add_share_in", "allowed_actions", "check_share", "derived_state", "events",
+    "get_row", "handoffs_for_case", "inbox", "inbox_counts", "outbox", "overdue_clause",
+    "overdue_count", "send", "send_in", "transition", "transition_in",
 ]

@@ -1,12 +1,12 @@
-"""Printing the 「つながる」シート (issue 3 item 5): a blank part A for the person to fill in on
-paper, and a saved sheet filled in. A receiving agency prints only the sections shared with it
-(services/handoffs.visible_sheet); every print of a filled sheet is audited."""
+"""Printing the 「つながる」シート: a blank part A for the person to fill in on paper, and a saved
+sheet filled in. A receiving agency prints exactly what its hand-offs disclosed (their snapshots:
+services.sharing.visible_sheet); every print of a filled sheet is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import consents_for_case, describe_scope
 from kodoku_desk.services.exporting import check_out_path, export_bytes
-from kodoku_desk.services.handoffs import visible_sheet
+from kodoku_desk.services.sharing import visible_sheet
 from kodoku_desk.store.files import atomic_output
 
 ProgressFn = Callable[[int, int], None]
@@ -77,13 +77,36 @@ def _format(value) -> str:
 
 def filled_sheet(session: Session, actor: Actor, sheet: Sheet,
                  template: SheetTemplate) -> FilledSheet:
-    case = session.get(Case, sheet.case_id)
+    """The sheet's printed values: the live sheet, or for a receiving agency exactly what its
+    snapshots disclosed (services.sharing.visible_sheet)."""
     visible = visible_sheet(session, actor, sheet)
+    if visible.content is not None:
+        return _filled_from_snapshot(visible, template)
+    case = session.get(Case, sheet.case_id)
     agency = session.get(Agency, sheet.agency_id)
     worker = session.get(Staff, sheet.worker_id)
     columns = _person_values(case) | {
         "sheet.received_at": to_wareki(sheet.received_at.date()), "sheet.method": sheet.method,
         "case.discovery": case.discovery, "case.urgency": case.urgency}
+    result = FilledSheet(case.case_no, sheet.received_at.date(), agency.name if agency else "",
+                         worker.display_name if worker else "",
+                         _values(template, visible, columns),
+                         list(visible.worries), visible.most_pressing)
+    for m in session.scalars(select(HouseholdMember).where(HouseholdMember.case_id == case.id)
+                             .order_by(HouseholdMember.id)):
+        age = age_on(m.person.birth_date, date.today())
+        result.household.append([m.relation, m.person.name, f"{age}歳" if age is not None else "",
+                                 to_wareki(m.person.birth_date), "、".join(m.flags)])
+    for c in consents_for_case(session, case.id):
+        line = (f"{'同意' if c.given else '不同意'}（{c.method}、{to_wareki(c.given_on)}）: "
+                f"{describe_scope(c)}")
+        if c.withdrawn_on:
+            line += f" — {to_wareki(c.withdrawn_on)} 撤回"
+        result.consent_lines.append(line)
+    return result
+
+
+def _values(template: SheetTemplate, visible, columns: dict[str, str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for f in template.fields:
         if f.section not in visible.sections:
@@ -92,21 +115,50 @@ def filled_sheet(session: Session, actor: Actor, sheet: Sheet,
             values[f.key] = columns[f.stored_in]
         elif f.in_answers:
             values[f.key] = _format(visible.answers.get(f.key, ""))
-    result = FilledSheet(case.case_no, sheet.received_at.date(), agency.name if agency else "",
-                         worker.display_name if worker else "", values,
-                         list(visible.worries), visible.most_pressing)
-    if "household" in visible.sections:
-        for m in session.scalars(select(HouseholdMember).where(HouseholdMember.case_id == case.id)
-                                 .order_by(HouseholdMember.id)):
-            age = age_on(m.person.birth_date, date.today())
-            result.household.append([m.relation, m.person.name, f"{age}歳" if age is not None else "",
-                                     to_wareki(m.person.birth_date), "、".join(m.flags)])
+    return values
+
+
+def _iso_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filled_from_snapshot(visible, template: SheetTemplate) -> FilledSheet:
+    content = visible.content
+    who = content.get("person", {})
+    birth = _iso_date(who.get("birth_date"))
+    birth_text = ""
+    if birth:
+        age = age_on(birth, date.today())
+        birth_text = f"{to_wareki(birth)}（{age}歳）"
+    sheet = content["sheet"]
+    received = datetime.fromisoformat(sheet["received_at"]) if sheet.get("received_at") else None
+    reception = content.get("reception", {})
+    columns = {"person.name": who.get("name", ""), "person.kana": who.get("kana", ""),
+               "person.sex": who.get("sex", ""), "person.birth_date": birth_text,
+               "person.address": who.get("address", ""), "person.phone": who.get("phone", ""),
+               "sheet.received_at": to_wareki(received.date()) if received else "",
+               "sheet.method": reception.get("method", ""),
+               "case.discovery": reception.get("discovery", ""),
+               "case.urgency": content.get("urgency", "")}
+    result = FilledSheet(content.get("case_no", ""), received.date() if received else None,
+                         sheet.get("agency", ""), sheet.get("worker", ""),
+                         _values(template, visible, columns), list(visible.worries),
+                         visible.most_pressing)
+    for m in content.get("household", []):
+        mb = _iso_date(m.get("birth_date"))
+        age = age_on(mb, date.today())
+        result.household.append([m.get("relation", ""), m.get("name", ""),
+                                 f"{age}歳" if age is not None else "", to_wareki(mb),
+                                 "、".join(m.get("flags", []))])
     if "consent" in visible.sections:
-        for c in consents_for_case(session, case.id):
-            line = (f"{'同意' if c.given else '不同意'}（{c.method}、{to_wareki(c.given_on)}）: "
-                    f"{describe_scope(c)}")
-            if c.withdrawn_on:
-                line += f" — {to_wareki(c.withdrawn_on)} 撤回"
+        for c in content.get("consent", []):
+            line = (f"{'同意' if c.get('given') else '不同意'}（{c.get('method', '')}、"
+                    f"{to_wareki(_iso_date(c.get('given_on')))}）: {c.get('scope', '')}")
+            if c.get("withdrawn_on"):
+                line += f" — {to_wareki(_iso_date(c.get('withdrawn_on')))} 撤回"
             result.consent_lines.append(line)
     else:
         result.consent_lines.append(NOT_SHARED)
