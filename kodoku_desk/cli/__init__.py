@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kodoku_desk.cli import cases, core, intake, meetings, review, tools
+from kodoku_desk.cli import cases, core, handoffs, intake, meetings, review, tools
 from kodoku_desk.cli.common import run_guarded
 
 # Each domain module adds its own subcommands; their heavy imports happen inside the handlers.
-MODULES = (core, intake, cases, meetings, review, tools)
+MODULES = (core, intake, cases, handoffs, meetings, review, tools)
 
 
 class _Parser(argparse.ArgumentParser):

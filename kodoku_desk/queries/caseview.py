@@ -29,8 +29,8 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.cases import CASE_STATUS_LABELS
+from kodoku_desk.services import access, audit, sharing, uow
 from kodoku_desk.services import attachments as attachment_service
-from kodoku_desk.services import audit, sharing, uow
 from kodoku_desk.services import consent as consent_service
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.access import check_visible
@@ -151,6 +151,18 @@ def load_case_view(signed: Signed, case_id: int, today: date | None = None) -> C
         return view
 
 
+def case_report(signed: Signed, case_no: str, today: date | None = None
+                ) -> tuple[CaseView, list[sharing.SnapshotSummary] | None]:
+    """A case named by its number exactly as the actor may see it, with the snapshots its
+    content comes from (None: the live record). Audited as view_case."""
+    with uow.write(signed) as s:
+        case_id = access.visible_case_id(s, signed.actor, case_no)
+        view = build_view(s, signed.actor, case_id, today or date.today())
+        sources = sharing.snapshot_summaries(s, signed.actor, case_id)
+        audit.record(s, signed.actor, "view_case", "case", case_id, {"via": "case show"})
+        return view, sources
+
+
 # The benchmark and older callers know it by this name.
 case_view = load_case_view
 
@@ -160,8 +172,8 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
     those who see every case read the live record; a receiving agency reads only what its
     hand-offs disclosed (their snapshots: services.sharing)."""
     case = s.get(Case, case_id)
-    received = sharing.received_sheets(s, actor, case_id) \
-        if sharing.granted_snapshots(s, actor, case_id) is not None else None
+    snaps = sharing.granted_snapshots(s, actor, case_id)
+    received = sharing.received_sheets(s, actor, case_id) if snaps is not None else None
     sees_all = received is None
     names = _names(s, case)
     handoff_rows = handoff_service.handoffs_for_case(s, case_id, today)
@@ -173,7 +185,8 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
         sheets = _sheets(s, actor, case_id, None)
         show_household = True
     else:
-        person = _received_person(case.person.id, received, today)
+        person = _received_person(case.person.id, [x.content for x in reversed(snaps or [])],
+                                  today)
         show_household = any("household" in c["sections"] for c in received)
         household = _received_household(received, today) if show_household else []
         sheets = [_received_sheet(c) for c in received]
@@ -197,7 +210,7 @@ def _date(value: str | None) -> date | None:
 
 
 def _received_person(person_id: int, received: list[dict], today: date) -> PersonView:
-    """Who the case is about, as the newest snapshot disclosed it."""
+    """Who the case is about, as the newest snapshot disclosed it (received: newest first)."""
     who: dict = {}
     for content in reversed(received):  # oldest first, so newer snapshots win
         who.update(content.get("person", {}))

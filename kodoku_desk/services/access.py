@@ -137,6 +137,16 @@ def check_visible(session: Session, actor: Actor, case_id: int) -> Case:
     return case
 
 
+def visible_case_id(session: Session, actor: Actor, case_no: str) -> int:
+    """A case named by its number (CLI, scripts): its id, if the actor may see it."""
+    text = (case_no or "").strip()
+    found = session.scalar(select(Case.id).where(Case.case_no == text, Case.deleted.is_(False)))
+    if found is None:
+        raise UserError(f"ケース番号「{text}」のケースは見つかりません。", field="case")
+    check_visible(session, actor, found)
+    return found
+
+
 def get_case_for(signed: Signed, case_id: int) -> Case:
     """Load one case for viewing; the view is audited and refusals are logged."""
     from kodoku_desk.services import uow

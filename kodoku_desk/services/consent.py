@@ -104,25 +104,54 @@ def withdraw(signed: Signed, consent_id: int, withdrawn_on: date | None = None,
     同意撤回 event in the receiver's inbox: services.sharing.end_for_withdrawal)."""
     access.require(signed, signed.actor.is_intake, "同意の撤回の記録")
     reason = check_text(reason, "撤回の理由", "reason")
-    withdrawn_on = withdrawn_on or date.today()
     with uow.write(signed) as s:
-        consent = s.get(Consent, consent_id)
-        if consent is None:
-            raise UserError(f"同意（番号 {consent_id}）は見つかりません。")
-        _case_for_change(s, signed.actor, consent.case_id)
-        if s.scalar(select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)):
-            raise UserError("この同意はすでに撤回が記録されています。")
-        if consent.given_on and withdrawn_on < consent.given_on:
-            raise UserError("撤回日が同意した日より前になっています。", field="withdrawn_on")
-        row = ConsentWithdrawal(consent_id=consent_id, withdrawn_on=withdrawn_on, reason=reason,
-                                recorded_by=signed.actor.staff_id)
-        s.add(row)
-        s.flush()
-        audit.record(s, signed.actor, "consent_withdraw", "case", consent.case_id,
-                     {"consent_id": consent_id, "withdrawn_on": withdrawn_on})
-        # No further sharing under this consent; open hand-offs sent under it lose access.
-        sharing.end_for_withdrawal(s, signed.actor, consent.case_id)
-        return row.id
+        return withdraw_in(s, signed.actor, consent_id, withdrawn_on or date.today(), reason)
+
+
+def withdraw_in_force(signed: Signed, case_id: int, withdrawn_on: date | None = None,
+                      reason: str = "") -> list[int]:
+    """Withdraw every consent of the case that is in force, as one unit (the person withdraws
+    their consent as a whole). A case with none in force is a sentence."""
+    access.require(signed, signed.actor.is_intake, "同意の撤回の記録")
+    reason = check_text(reason, "撤回の理由", "reason")
+    with uow.write(signed) as s:
+        _case_for_change(s, signed.actor, case_id)
+        ids = [c.id for c in active_consents(s, case_id)]
+        if not ids:
+            raise UserError("このケースには有効な同意がありません（撤回済みか、記録されていません）。")
+        return [withdraw_in(s, signed.actor, i, withdrawn_on or date.today(), reason)
+                for i in ids]
+
+
+def withdraw_for_case_no(signed: Signed, case_no: str, withdrawn_on: date | None = None,
+                         reason: str = "") -> list[int]:
+    """withdraw_in_force for a case named by its number (scripts, the CLI)."""
+    with uow.read(signed) as s:
+        case_id = access.visible_case_id(s, signed.actor, case_no)
+    return withdraw_in_force(signed, case_id, withdrawn_on, reason)
+
+
+def withdraw_in(session: Session, actor: Actor, consent_id: int, withdrawn_on: date,
+                reason: str) -> int:
+    consent = session.get(Consent, consent_id)
+    if consent is None:
+        raise UserError(f"同意（番号 {consent_id}）は見つかりません。")
+    _case_for_change(session, actor, consent.case_id)
+    if session.scalar(select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)):
+        raise UserError("この同意はすでに撤回が記録されています。")
+    if consent.given_on and withdrawn_on < consent.given_on:
+        raise UserError("撤回日が同意した日より前になっています。", field="withdrawn_on")
+    if withdrawn_on > date.today():
+        raise UserError("撤回日が未来の日付になっています。", field="withdrawn_on")
+    row = ConsentWithdrawal(consent_id=consent_id, withdrawn_on=withdrawn_on, reason=reason,
+                            recorded_by=actor.staff_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "consent_withdraw", "case", consent.case_id,
+                 {"consent_id": consent_id, "withdrawn_on": withdrawn_on})
+    # No further sharing under this consent; open hand-offs sent under it lose access.
+    sharing.end_for_withdrawal(session, actor, consent.case_id)
+    return row.id
 
 
 def _case_for_change(session: Session, actor: Actor, case_id: int) -> Case:
@@ -180,4 +209,5 @@ def describe_scope(row: ConsentRow) -> str:
 
 
 __all__ = ["METHODS", "ConsentInput", "ConsentRow", "active_consents", "consents_for_case",
-           "covers", "describe_scope", "record", "record_in", "withdraw"]
+           "covers", "describe_scope", "record", "record_in", "withdraw", "withdraw_for_case_no",
+           "withdraw_in_force"]

@@ -291,6 +291,22 @@ def send(signed: Signed, case_id: int, to_agency_id: int, reason: str, request: 
         return send_in(s, signed.actor, case_id, data, sheet_id).id
 
 
+def send_named(signed: Signed, case_no: str, to_agency: str, reason: str, share: list[str],
+               request: str = "", sheet_id: int | None = None, basis: str = BASIS_CONSENT,
+               basis_reason: str = "") -> int:
+    """send(), with the case and the agency named as a user types them (scripts, the CLI)."""
+    from kodoku_desk.services.admin import agency_by_name
+
+    access.require(signed, signed.actor.is_intake, "つなぎの送付")
+    with uow.write(signed) as s:
+        case_id = access.visible_case_id(s, signed.actor, case_no)
+        to = agency_by_name(s, to_agency, field="to")
+        if sheet_id is None:
+            sheet_id = _latest_sheet_id(s, case_id)
+        data = SendInput(to.id, reason, request, share, basis, basis_reason)
+        return send_in(s, signed.actor, case_id, data, sheet_id).id
+
+
 # --- queries --------------------------------------------------------------------------------------
 
 def overdue_clause(today: date | None = None):
@@ -471,7 +487,7 @@ def derived_state(session: Session, handoff_id: int) -> str:
 __all__ = [
     "ACTIONS", "ACTION_LABELS", "CLOSED_STATES", "HANDOFF_BASES", "INBOX_BUCKETS", "OPEN_STATES",
     "OUTBOX_BUCKETS", "TRANSITIONS", "EventRow", "HandoffRow", "SendInput", "TransitionResult",
-    "add_share", "add_share_in", "allowed_actions", "check_share", "derived_state", "events",
+    "add_share", "add_share_in", "send_named", "allowed_actions", "check_share", "derived_state", "events",
     "get_row", "handoffs_for_case", "inbox", "inbox_counts", "outbox", "overdue_clause",
     "overdue_count", "send", "send_in", "transition", "transition_in",
 ]

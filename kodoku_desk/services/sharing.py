@@ -85,6 +85,21 @@ def sheet_content(session: Session, sheet: Sheet, sections: list[str]) -> dict[s
     return content
 
 
+def _without_sheet(session: Session, case_id: int, sections: list[str]) -> dict[str, Any]:
+    """A case without a sheet has only its person row: the identity, and with ご本人について
+    the address and phone."""
+    case = session.get(Case, case_id)
+    person = case.person
+    who: dict[str, Any] = {"name": person.name, "kana": person.kana, "sex": person.sex,
+                           "birth_date": _iso(person.birth_date)}
+    keys = ["basic"] if "basic" in sections else []
+    if keys:
+        who.update(address=person.address, phone=person.phone)
+    return {"format": rules.FORMAT, "case_no": case.case_no, "sheet": None, "sections": keys,
+            "person": who, "answers": {}, "worries": [], "most_pressing": "", "household": [],
+            "consent": []}
+
+
 def _name(session: Session, model, ident: int | None) -> str:
     row = session.get(model, ident) if ident is not None else None
     return row.name if row is not None else ""
@@ -114,10 +129,10 @@ def take_in(session: Session, actor: Actor, handoff: Handoff, sheet: Sheet | Non
             sections: list[str], at: datetime | None = None) -> HandoffSnapshot:
     """Freeze what this hand-off discloses now (送付 or 追加提供). A receiving agency passing a
     case on discloses from what it received, never from the live sheet."""
-    if sheet is None:
-        raise UserError("提供するシートがありません。先にシートを保存してください。", field="sheet")
     received = granted_snapshots(session, actor, handoff.case_id)
-    if received is None:
+    if sheet is None:  # a case without a sheet (made outside intake): who it is about, no more
+        content = _without_sheet(session, handoff.case_id, sections)
+    elif received is None:
         content = sheet_content(session, sheet, sections)
     else:
         content = _merged_for_sheet(received, sheet.id, sheet.template_version)
@@ -125,9 +140,11 @@ def take_in(session: Session, actor: Actor, handoff: Handoff, sheet: Sheet | Non
             raise UserError("このシートは提供を受けていないため、ほかの機関へ提供できません。",
                             field="sheet")
         content = rules.restrict(content, sections, section_of(load_template(sheet.template_version)))
+    if sheet is None and received is not None:
+        raise UserError("提供を受けたシートがないため、ほかの機関へ提供できません。", field="sheet")
     seq = 1 + max((s.seq for s in session.scalars(select(HandoffSnapshot).where(
         HandoffSnapshot.handoff_id == handoff.id))), default=0)
-    snap = HandoffSnapshot(handoff_id=handoff.id, seq=seq, sheet_id=sheet.id,
+    snap = HandoffSnapshot(handoff_id=handoff.id, seq=seq, sheet_id=sheet.id if sheet else None,
                            sections=list(content["sections"]), content=content,
                            sha256=rules.digest(content), at=at or now(),
                            created_by=actor.staff_id)
@@ -304,6 +321,28 @@ def end_for_withdrawal(session: Session, actor: Actor, case_id: int,
     return ended
 
 
-__all__ = ["VisibleSheet", "end_for_withdrawal", "granted_snapshots", "received_sheets",
+__all__ = ["SnapshotSummary", "VisibleSheet", "end_for_withdrawal", "snapshot_summaries", "granted_snapshots", "received_sheets",
            "sees_section", "shared_sections", "sheet_content", "snapshot_missing", "take_in",
            "visible_sheet"]
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """Where a receiving agency's content came from: one snapshot of one of its hand-offs."""
+
+    snapshot_id: int
+    handoff_id: int
+    seq: int  # 1 = at 送付, 2 … = 追加提供
+    sheet_id: int | None
+    sections: list[str]
+    at: datetime
+    sha256: str
+
+
+def snapshot_summaries(session: Session, actor: Actor, case_id: int) -> list[SnapshotSummary] | None:
+    """The snapshots the actor reads this case from (None: the live record)."""
+    snaps = granted_snapshots(session, actor, case_id)
+    if snaps is None:
+        return None
+    return [SnapshotSummary(s.id, s.handoff_id, s.seq, s.sheet_id, list(s.sections), s.at,
+                            s.sha256) for s in snaps]
