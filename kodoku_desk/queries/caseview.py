@@ -157,7 +157,7 @@ case_view = load_case_view
 
 def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
     """The view inside the caller's session (access already checked)."""
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)  # check_visible found it in this session
     allowed = handoff_service.shared_sections(s, actor, case_id)
     sees_all = allowed is None
     names = _names(s, case)

@@ -8,11 +8,13 @@ optimistic lock: two windows answering the same hand-off cannot both win.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Literal, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain import consent as consent_rules
@@ -81,8 +83,10 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
     if target in CLOSED_STATES:
         values["closed_at"] = at
     # The WHERE on version makes the step atomic on any database, not only under SQLite's lock.
-    done = session.execute(update(Handoff).where(Handoff.id == h.id, Handoff.version == h.version)
-                           .values(**values).execution_options(synchronize_session=False))
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as Result.
+    done = cast("CursorResult[Any]", session.execute(
+        update(Handoff).where(Handoff.id == h.id, Handoff.version == h.version)
+        .values(**values).execution_options(synchronize_session=False)))
     if done.rowcount != 1:
         session.refresh(h)
         raise ConflictError(_conflict_message(h))
@@ -435,11 +439,15 @@ def visible_sheet(session: Session, actor: Actor, sheet: Sheet) -> VisibleSheet:
                         sheet.most_pressing if show_worries else "", keys, hidden)
 
 
-_UNSET = object()
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
 
 
 def visible_sheet_answers(session: Session, actor: Actor, sheet: Sheet, *,
-                          allowed: set[str] | None | object = _UNSET) -> dict:
+                          allowed: set[str] | None | Literal[_Unset.UNSET] = _UNSET) -> dict:
     """Sheet.answers filtered to the sections shared with the actor's agency (all of them for
     the owning agency). Answers whose key the template does not know are shown only to those
     who see everything."""

@@ -77,7 +77,7 @@ def _format(value) -> str:
 
 def filled_sheet(session: Session, actor: Actor, sheet: Sheet,
                  template: SheetTemplate) -> FilledSheet:
-    case = session.get(Case, sheet.case_id)
+    case = session.get_one(Case, sheet.case_id)  # sheets.case_id is a foreign key
     visible = visible_sheet(session, actor, sheet)
     agency = session.get(Agency, sheet.agency_id)
     worker = session.get(Staff, sheet.worker_id)
