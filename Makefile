@@ -23,6 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kodoku_desk tests devtools
+	$(VENV)/bin/mypy kodoku_desk
 
 bench: $(STAMP)
 	$(VENV)/bin/kodoku-desk bench --cases 1000

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from kodoku_desk.cli import cases, core, handoffs, intake, meetings, review, tools
 from kodoku_desk.cli.common import run_guarded
@@ -15,7 +16,7 @@ MODULES = (core, intake, cases, handoffs, meetings, review, tools)
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: exit 2 with a Japanese hint
+    def error(self, message: str) -> NoReturn:  # usage errors: exit 2 with a Japanese hint
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: 使い方が正しくありません: {message}\n")
         raise SystemExit(2)

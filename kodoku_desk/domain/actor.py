@@ -21,7 +21,9 @@ class StaffRecord(Protocol):
     login: str
     display_name: str
     agency_id: int | None
-    roles: Sequence[str]
+
+    @property  # read-only here, so a model's JSON list column (list[Any]) fits
+    def roles(self) -> Sequence[str]: ...
 
     @property
     def agency(self) -> _Named | None: ...

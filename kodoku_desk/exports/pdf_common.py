@@ -15,6 +15,7 @@ import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -112,7 +113,7 @@ class Typesetter:
     strict: bool = False
     styles: dict[str, ParagraphStyle] = field(default_factory=make_styles)
     missing: list[MissingGlyph] = field(default_factory=list)
-    _face: object = None
+    _face: Any = None  # reportlab's TTFontFace (reportlab has no type information)
 
     def __post_init__(self) -> None:
         self._face = pdfmetrics.getFont(GOTHIC).face

@@ -5,6 +5,7 @@ loads it from the database and writes the file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from xml.sax.saxutils import escape
@@ -55,7 +56,7 @@ def _section_title(ts: Typesetter, section: Section) -> list:
 # ----------------------------------------------------------------------------- blank part A
 
 
-def _blanks(ts: Typesetter, parts: list[tuple[str, float]]) -> Table:
+def _blanks(ts: Typesetter, parts: Sequence[tuple[str, float]]) -> Table:
     """A line of fixed-width gaps and words, e.g. [ ]年[ ]月[ ]日: reportlab collapses
     spaces (also U+3000), so the gaps are table cells."""
     t = Table([[ts.raw(escape(text), "big") for text, _ in parts]],
@@ -150,7 +151,7 @@ def render_filled(template: SheetTemplate, sheet: FilledSheet) -> tuple[bytes, T
         story.append(ts.p(f"{PART_LABELS[part]}", "h1", "部"))
         for section in template.part_sections(part):
             block = _section_title(ts, section)
-            rows = []
+            rows: list[tuple[str, str]] = []
             for f in section.fields:
                 if f.type == "worries":
                     marked = {w: "○" for w in sheet.worries}

@@ -171,7 +171,7 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
     """The view inside the caller's session (access already checked). The owning agency and
     those who see every case read the live record; a receiving agency reads only what its
     hand-offs disclosed (their snapshots: services.sharing)."""
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)  # check_visible found it in this session
     snaps = sharing.granted_snapshots(s, actor, case_id)
     received = sharing.received_sheets(s, actor, case_id) if snaps is not None else None
     sees_all = received is None
@@ -179,7 +179,7 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
     handoff_rows = handoff_service.handoffs_for_case(s, case_id, today)
     if not sees_all:  # a receiving agency sees the hand-offs that concern it
         handoff_rows = [h for h in handoff_rows if actor.agency_id in (h.to_agency_id, h.from_agency_id)]
-    if sees_all:
+    if received is None:
         person = _person(case.person, today, True)
         household = _household(s, case_id, today)
         sheets = _sheets(s, actor, case_id, None)
@@ -221,7 +221,7 @@ def _received_person(person_id: int, received: list[dict], today: date) -> Perso
 
 
 def _received_household(received: list[dict], today: date) -> list[MemberView]:
-    rows = next((c["household"] for c in received if c.get("household")), [])
+    rows: list[dict] = next((c["household"] for c in received if c.get("household")), [])
     out = []
     for m in rows:
         birth = _date(m.get("birth_date"))

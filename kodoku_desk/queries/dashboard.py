@@ -364,7 +364,7 @@ def _middle(session: Session, conds: list, n: int) -> float:
     read in index order (the middle row, or the mean of the middle two)."""
     q = (select(Handoff.ack_days).where(and_(*conds)).order_by(Handoff.ack_days)
          .offset((n - 1) // 2).limit(2 - n % 2))
-    values = [float(v) for v in session.scalars(q)]
+    values = [float(v) for v in session.scalars(q) if v is not None]  # conds: IS NOT NULL
     return sum(values) / len(values)
 
 

@@ -5,6 +5,7 @@ viewing them is itself audited."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -84,6 +85,11 @@ def _log(signed: Signed, action: str, target_type: str = "review", target_id: ob
 
 def agency_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Agency.id, Agency.name)).all())
+
+
+def name_of(names: Mapping[int, str], key: int | None) -> str:
+    """The name for an id that may be absent (e.g. an event by no agency): "" then."""
+    return names.get(key, "") if key is not None else ""
 
 
 def block_names(session: Session) -> dict[int, str]:

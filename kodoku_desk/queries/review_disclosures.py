@@ -22,6 +22,7 @@ from kodoku_desk.queries.review_common import (
     _log,
     agency_names,
     check_period,
+    name_of,
     staff_names,
 )
 from kodoku_desk.services import access, uow
@@ -105,7 +106,7 @@ def query_disclosures(session: Session, flt: DisclosureFilter, *, limit: int = D
     q = base.order_by(Disclosure.at.desc(), Disclosure.id.desc()).limit(limit).offset(offset)
     rows = [DisclosureRow(
         id=d.id, at=d.at, case_id=d.case_id, case_no=case_no, actor=staff.get(d.actor_id, ""),
-        from_agency=agencies.get(d.from_agency_id, ""), to_agency=agencies.get(d.to_agency_id, ""),
+        from_agency=name_of(agencies, d.from_agency_id), to_agency=name_of(agencies, d.to_agency_id),
         recipient=d.recipient, sections=[section_label(k) for k in d.sections or []],
         basis=d.basis,
         basis_reason=d.basis_reason, channel=CHANNEL_LABELS.get(d.channel, d.channel),

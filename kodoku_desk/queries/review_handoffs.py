@@ -27,6 +27,7 @@ from kodoku_desk.queries.review_common import (
     agency_names,
     block_names,
     check_period,
+    name_of,
     staff_names,
 )
 from kodoku_desk.services import access, audit, handoffs, uow
@@ -289,7 +290,7 @@ def query_timeline(session: Session, case_id: int) -> list[TimelineEvent]:
     return [TimelineEvent(
         at=ev.at, handoff_id=h.id, from_agency=agencies.get(h.from_agency_id, ""),
         to_agency=agencies.get(h.to_agency_id, ""), from_state=ev.from_state, to_state=ev.to_state,
-        actor=staff.get(ev.actor_id, ""), acting_agency=agencies.get(ev.agency_id, ""),
+        actor=staff.get(ev.actor_id, ""), acting_agency=name_of(agencies, ev.agency_id),
         note=ev.note, alternative=ev.alternative, basis=h.basis,
         consent_override=h.consent_override,
     ) for ev, h in session.execute(q)]

@@ -121,7 +121,10 @@ def _case_figures(s: Session, r: StatsReport, start, end, agency_id: int | None)
     q = (select(Case.block_id, discovery, band, year, month, func.count())
          .select_from(Case).join(Person, Person.id == Case.person_id).where(in_period)
          .group_by(Case.block_id, discovery, band, year, month))
-    blocks, discoveries, ages, months = Counter(), Counter(), Counter(), Counter()
+    blocks: Counter[int | None] = Counter()
+    discoveries: Counter[str] = Counter()
+    ages: Counter[str] = Counter()
+    months: Counter[str] = Counter()
     for block_id, found_by, age_band, y, m, n in s.execute(q):
         blocks[block_id] += n
         discoveries[found_by] += n
@@ -250,13 +253,15 @@ def _months_between(a: date, b: date) -> int:
     return (b.year - a.year) * 12 + b.month - a.month + 1
 
 
-def check_report_period(date_from: date | None, date_to: date | None) -> None:
+def check_report_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The period, both ends given, in order and at most ten years long."""
     if date_from is None or date_to is None:
         raise UserError("期間の始まりと終わりを入力してください。",
                         field="date_from" if date_from is None else "date_to")
     check_period(date_from, date_to)
     if (date_to - date_from).days > MAX_PERIOD_DAYS:
         raise UserError("期間は10年以内にしてください。", field="date_to")
+    return date_from, date_to
 
 
 def build_report(s: Session, date_from: date, date_to: date, agency_id: int | None = None,
@@ -278,7 +283,7 @@ def report(signed: Signed, date_from: date | None, date_to: date | None,
     """The report (supervisors and admins only). An empty period is a sentence, not a blank
     document, unless allow_empty (the GUI shows zeros with a note instead)."""
     access.require_supervisor(signed, "統計の閲覧")
-    check_report_period(date_from, date_to)
+    date_from, date_to = check_report_period(date_from, date_to)
     with uow.read(signed) as s:
         agency_id = resolve_agency(s, agency)
         r = build_report(s, date_from, date_to, agency_id, today)

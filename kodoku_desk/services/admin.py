@@ -156,6 +156,8 @@ def save_agency(signed: Signed, name: str, fields: list[str], block: str | None 
         if clash is not None and clash.id != agency_id:
             raise UserError(f"機関「{name}」はすでにあります。", field="name")
         agency = s.get(Agency, agency_id) if agency_id else Agency()
+        if agency is None:
+            raise UserError("その機関は見つかりません。")
         agency.name, agency.fields = name.strip(), list(fields)
         agency.block_id, agency.operation = _block_id(s, block), operation
         agency.contact = contact.strip()

@@ -33,15 +33,16 @@ def _digest(prev: str, at: datetime, actor: str, action: str, target_type: str,
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _take_head(session: Session) -> str:
-    """Lock the chain head (an UPDATE takes the write lock), then read it."""
+def _take_head(session: Session) -> Setting:
+    """Lock the chain head (an UPDATE takes the write lock), then read it; the first entry
+    creates it at GENESIS."""
     session.execute(update(Setting).where(Setting.key == HEAD_KEY).values(value=Setting.value))
     head = session.get(Setting, HEAD_KEY)
     if head is None:
-        session.add(Setting(key=HEAD_KEY, value=GENESIS))
+        head = Setting(key=HEAD_KEY, value=GENESIS)
+        session.add(head)
         session.flush()
-        return GENESIS
-    return head.value
+    return head
 
 
 def record(session: Session, actor: Actor | str, action: str, target_type: str = "",
@@ -49,13 +50,14 @@ def record(session: Session, actor: Actor | str, action: str, target_type: str =
     """Append one entry to the chain inside the caller's transaction."""
     login = actor if isinstance(actor, str) else actor.login
     text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, default=str)
-    prev = _take_head(session)
+    head = _take_head(session)
+    prev = head.value
     at = now()
     entry = AuditEntry(at=at, actor=login, action=action, target_type=target_type,
                        target_id=str(target_id), detail=text, prev_hash=prev)
     entry.hash = _digest(prev, at, login, action, target_type, str(target_id), text)
     session.add(entry)
-    session.get(Setting, HEAD_KEY).value = entry.hash
+    head.value = entry.hash
     session.flush()
     return entry
 

@@ -157,8 +157,7 @@ def withdraw_in(session: Session, actor: Actor, consent_id: int, withdrawn_on: d
 def _case_for_change(session: Session, actor: Actor, case_id: int) -> Case:
     from kodoku_desk.services.access import check_visible
 
-    check_visible(session, actor, case_id)
-    return session.get(Case, case_id)
+    return check_visible(session, actor, case_id)
 
 
 def active_consents(session: Session, case_id: int) -> list[Consent]:
@@ -174,9 +173,10 @@ def covers(session: Session, case_id: int, agency: Agency | int) -> bool:
     """Does an active consent of the case cover sharing with this agency (by the agency itself
     or by one of its fields)?"""
     if isinstance(agency, int):
-        agency = session.get(Agency, agency)
-        if agency is None:
+        found = session.get(Agency, agency)
+        if found is None:
             return False
+        agency = found
     scopes = [rules.Scope.of(c.scope_agencies, c.scope_fields, c.covers_meetings)
               for c in active_consents(session, case_id)]
     return rules.any_covers(scopes, agency.id, agency.fields)

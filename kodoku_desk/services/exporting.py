@@ -42,7 +42,7 @@ def check_out_path(out: Path | str, fmt: str) -> Path:
     return path
 
 
-def export_file(signed: Signed, path: Path, write: Callable[[IO[bytes]], None],
+def export_file(signed: Signed, path: Path, write: Callable[[IO[bytes]], object],
                 record: Callable[[Session], T]) -> T:
     """Write with `write(file)`, then record with `record(session)` and publish the file in the
     same unit of work. Returns what `record` returns."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain import consent as consent_rules
@@ -91,8 +92,10 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
     if target in CLOSED_STATES:
         values["closed_at"] = at
     # The WHERE on version makes the step atomic on any database, not only under SQLite's lock.
-    done = session.execute(update(Handoff).where(Handoff.id == h.id, Handoff.version == h.version)
-                           .values(**values).execution_options(synchronize_session=False))
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as Result.
+    done = cast("CursorResult[Any]", session.execute(
+        update(Handoff).where(Handoff.id == h.id, Handoff.version == h.version)
+        .values(**values).execution_options(synchronize_session=False)))
     if done.rowcount != 1:
         session.refresh(h)
         raise ConflictError(_conflict_message(h))
@@ -244,7 +247,7 @@ def add_share_in(session: Session, actor: Actor, handoff_id: int, share: list[st
         raise UserError(f"シート（番号 {sheet_id}）はこのケースのシートではありません。", field="sheet")
     chosen = check_share(share, sheet.template_version)
     _check_onward_share(session, actor, h.case_id, chosen, sheet)
-    to = session.get(Agency, h.to_agency_id)
+    to = session.get_one(Agency, h.to_agency_id)  # handoffs.to_agency_id is a foreign key
     reason = check_text(h.basis_reason if basis_reason is None else basis_reason, "根拠の理由",
                         "basis_reason")
     gate = _gate(session, h.case_id, to, basis or h.basis, reason)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import routing
@@ -140,7 +140,7 @@ def likely_duplicates(session: Session, kana: str, birth_date: date | None, phon
     """People with the same normalised ふりがな and birth date, or the same phone number.
     Only a warning: nobody is ever merged automatically."""
     kana_k, phone_k = search_key(kana), phone_key(phone)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if kana_k and birth_date:
         conditions.append((Person.kana_key == kana_k) & (Person.birth_date == birth_date))
     if len(phone_k) >= 6:  # a few digits are not a phone number worth matching
@@ -408,7 +408,7 @@ def save_in(session: Session, actor: Actor, data: IntakeInput,
     for item in data.attachments:
         attachment_service.add_in(session, actor, case.id, item, sheet.id)
     if data.consent is not None:
-        _consent(session, actor, case.id, sheet.id, data)
+        _consent(session, actor, case.id, sheet.id, data.consent, data.consent_attachment)
     handoff_ids = _send_all(session, actor, case.id, sheet.id, agency.id, data.handoffs)
     session.flush()
     indexing.index_cases(session, [case.id])  # its search keys and what its sheets say
@@ -488,8 +488,7 @@ def _case(session: Session, actor: Actor, data: IntakeInput, person: Person, age
     if data.case_id:
         from kodoku_desk.services.access import check_visible
 
-        check_visible(session, actor, data.case_id)
-        case = session.get(Case, data.case_id)
+        case = check_visible(session, actor, data.case_id)
         if case.person_id != person.id:
             raise UserError("このケースの本人と、入力された本人が違います。", field="person")
         return case, False
@@ -572,11 +571,10 @@ def _safety_urgent(answers: dict) -> bool:
     return bool(answers.get("safety"))
 
 
-def _consent(session: Session, actor: Actor, case_id: int, sheet_id: int, data: IntakeInput) -> None:
-    consent = data.consent
-    if data.consent_attachment is not None:
-        item = AttachmentInput(data.consent_attachment.filename, data.consent_attachment.data,
-                               "consent")
+def _consent(session: Session, actor: Actor, case_id: int, sheet_id: int, consent: ConsentInput,
+             attachment: AttachmentInput | None) -> None:
+    if attachment is not None:
+        item = AttachmentInput(attachment.filename, attachment.data, "consent")
         consent.attachment_id = attachment_service.add_in(session, actor, case_id, item,
                                                           sheet_id).id
     consent_service.record_in(session, actor, case_id, consent)

@@ -7,7 +7,7 @@ failed write leaves neither a file under the chosen name nor a disclosure record
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,7 +41,6 @@ from kodoku_desk.models import (
     MeetingSession,
     PartMember,
     Person,
-    PlanVersion,
     Staff,
     now,
 )
@@ -102,7 +101,7 @@ def collect_packet(session: Session, actor: Actor, session_id: int,
             case = session.get(Case, item.case_id)
             why = case_refusal(session, part.kind, case, export_redacted=redacted,
                                case_id=item.case_id)
-            if why:
+            if why or case is None:  # case_refusal names a missing case too
                 problems.append(f"{pp.heading}: {why}")
                 continue
             pp.cases.append(case_packet(session, case, today))
@@ -134,7 +133,7 @@ def _members(session: Session, part_id: int) -> list[PartMember]:
                                 .order_by(PartMember.id)))
 
 
-def member_copies(session: Session, parts: list[MeetingPart]) -> list[MemberCopy]:
+def member_copies(session: Session, parts: Sequence[MeetingPart]) -> list[MemberCopy]:
     """One numbered copy per distinct recipient, holding only the parts they are a member of.
     Parts without members go to one copy marked 配布先未設定."""
     copies: dict[tuple, MemberCopy] = {}
@@ -150,7 +149,7 @@ def member_copies(session: Session, parts: list[MeetingPart]) -> list[MemberCopy
                 if m.external_name else ("agency", m.agency_id)
             agency_id = m.agency_id
             if m.staff_id:
-                agency_id = session.get(Staff, m.staff_id).agency_id
+                agency_id = session.get_one(Staff, m.staff_id).agency_id  # a foreign key
             copy = copies.setdefault(key, MemberCopy(0, member_label(session, m), [], agency_id))
             if part.id not in copy.part_ids:
                 copy.part_ids.append(part.id)
@@ -234,8 +233,7 @@ def plan_block(session: Session, case: Case, today: date) -> PlanBlock:
         data, status, version, approval = plans.clean_data(plans.draft_data(session, case, today)), \
             "案", None, ""
     else:
-        latest = session.scalar(select(PlanVersion).where(PlanVersion.plan_id == plan.id)
-                                .order_by(PlanVersion.version.desc()).limit(1))
+        latest = plans.latest_version(session, plan.id)
         data, status, version, approval = dict(latest.data), plan.status, latest.version, \
             plan.approval
     fields = [(label, plans.render_value(key, data.get(key)))

@@ -284,13 +284,13 @@ def remove_part(signed: Signed, part_id: int) -> None:
         if s.scalar(select(func.count()).select_from(MeetingDecision)
                     .where(MeetingDecision.part_id == part_id)):
             raise UserError("決定事項を記録した部は削除できません。")
-        if s.scalar(select(func.count()).select_from(MeetingPart)
-                    .where(MeetingPart.session_id == part.session_id)) <= 1:
+        if s.execute(select(func.count()).select_from(MeetingPart)
+                     .where(MeetingPart.session_id == part.session_id)).scalar_one() <= 1:
             raise UserError("会議には部が1つ以上必要です。")
-        for row in s.scalars(select(AgendaItem).where(AgendaItem.part_id == part_id)):
-            s.delete(row)
-        for row in s.scalars(select(PartMember).where(PartMember.part_id == part_id)):
-            s.delete(row)
+        for item in s.scalars(select(AgendaItem).where(AgendaItem.part_id == part_id)):
+            s.delete(item)
+        for member in s.scalars(select(PartMember).where(PartMember.part_id == part_id)):
+            s.delete(member)
         s.delete(part)
         audit.record(s, actor, "delete", "meeting_part", part_id, {"kind": part.kind})
 
@@ -325,12 +325,14 @@ def _member_row(session: Session, part_id: int, i: int, m: MemberSpec) -> PartMe
 def member_label(session: Session, m: PartMember) -> str:
     """How a member is named on a cover: 氏名（所属）."""
     if m.staff_id is not None:
-        staff = session.get(Staff, m.staff_id)
+        staff = session.get_one(Staff, m.staff_id)  # part_members.staff_id is a foreign key
         return f"{staff.display_name}（{staff.agency.name}）" if staff.agency else staff.display_name
     if m.external_name:
         return f"{m.external_name}（{m.external_affiliation}）" if m.external_affiliation \
             else m.external_name
-    return session.get(Agency, m.agency_id).name
+    if m.agency_id is not None:
+        return session.get_one(Agency, m.agency_id).name  # a foreign key too
+    return ""  # not stored: _member_row refuses a member with no agency, staff or name
 
 
 # ----------------------------------------------------------------------------- agenda
@@ -343,8 +345,7 @@ def add_case(signed: Signed, part_id: int, case_id: int) -> int:
     access.require(signed, actor.is_coordinator, "議題の追加")
     with uow.write(signed) as s:
         part = _part(s, part_id)
-        access.check_visible(s, actor, case_id)
-        case = s.get(Case, case_id)
+        case = access.check_visible(s, actor, case_id)
         try:
             check_case_for_part(s, part, case, case_id)
         except UserError as err:
@@ -412,7 +413,7 @@ def candidate_cases(signed: Signed, part_id: int, query: str = "",
         found = sorted(open_cases(s, actor, query, limit), key=lambda r: not r.multi_agency)
         on_agenda = set(s.scalars(select(AgendaItem.case_id).where(AgendaItem.part_id == part_id)))
         rows = []
-        for case in (s.get(Case, r.id) for r in found):
+        for case in (s.get_one(Case, r.id) for r in found):  # just found in this session
             plan = plans.plan_for_case(s, case.id)
             rows.append(CandidateRow(case.id, case.case_no, case.person.name, list(case.fields),
                                      case.multi_agency, plan.status if plan else "",
@@ -456,7 +457,7 @@ def get_session(signed: Signed, session_id: int) -> SessionView:
 
 def session_view(session: Session, session_id: int) -> SessionView:
     ms = _session(session, session_id)
-    block = session.get(Block, ms.block_id).name if ms.block_id else ""
+    block = session.get_one(Block, ms.block_id).name if ms.block_id else ""  # a foreign key
     view = SessionView(ms.id, ms.title, ms.held_on, ms.start_time, ms.end_time, ms.place,
                        ms.chair, block)
     for part in session.scalars(select(MeetingPart).where(MeetingPart.session_id == ms.id)
@@ -544,7 +545,7 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
 def _decision_row(session: Session, d: MeetingDecision) -> DecisionRow:
     from kodoku_desk.models import PlanVersion
 
-    case = session.get(Case, d.case_id)
+    case = session.get_one(Case, d.case_id)  # meeting_decisions.case_id is a foreign key
     version = session.get(PlanVersion, d.plan_version_id) if d.plan_version_id else None
     staff = session.get(Staff, d.created_by)
     return DecisionRow(d.id, d.part_id, d.case_id, case.case_no, case.person.name, d.decisions,

@@ -316,13 +316,21 @@ def _transition(session: Session, actor: Actor, plan: Plan, to_status: str, comm
     plan.status = to_status
 
 
-def latest_version(session: Session, plan_id: int) -> PlanVersion:
+def _newest_version(session: Session, plan_id: int) -> PlanVersion | None:
     return session.scalar(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
                           .order_by(PlanVersion.version.desc()).limit(1))
 
 
+def latest_version(session: Session, plan_id: int) -> PlanVersion:
+    """The plan's newest version (a plan is created with its first version)."""
+    version = _newest_version(session, plan_id)
+    if version is None:
+        raise UserError(f"支援プラン {plan_id} には保存された版がありません。")
+    return version
+
+
 def _append_version(session: Session, actor: Actor, plan: Plan, data: dict, note: str) -> PlanVersion:
-    latest = latest_version(session, plan.id)
+    latest = _newest_version(session, plan.id)
     number = latest.version + 1 if latest else 1
     version = PlanVersion(plan_id=plan.id, version=number, status=plan.status, data=data,
                           note=note, created_by=actor.staff_id)
@@ -358,12 +366,16 @@ def create_plan(signed: Signed, case_id: int, data: dict | None = None, note: st
 
 def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | None = None,
                    note: str = "") -> int:
-    check_visible(session, actor, case_id)
+    return _create_plan(session, actor, case_id, data, note).id
+
+
+def _create_plan(session: Session, actor: Actor, case_id: int, data: dict | None = None,
+                 note: str = "") -> Plan:
+    case = check_visible(session, actor, case_id)
     current = plan_for_case(session, case_id)
     if current is not None and current.status not in ENDED:
         raise UserError(f"このケースには進行中の支援プラン（状態: {current.status}）があります。"
                         "そのプランを編集するか、終結・中断にしてから新しいプランを作成してください。")
-    case = session.get(Case, case_id)
     content = clean_data(data if data is not None else draft_data(session, case))
     plan = Plan(case_id=case_id, status=lifecycle.DRAFT, created_by=actor.staff_id)
     session.add(plan)
@@ -371,16 +383,16 @@ def create_plan_in(session: Session, actor: Actor, case_id: int, data: dict | No
     _append_version(session, actor, plan, content, note or "ケースから作成")
     session.add(PlanEvent(plan_id=plan.id, kind=EV_CREATE, to_status=lifecycle.DRAFT, actor_id=actor.staff_id))
     audit.record(session, actor, "create", "plan", plan.id, {"case_id": case_id})
-    return plan.id
+    return plan
 
 
 def draft_for_case(signed: Signed, case_id: int) -> dict:
     """The draft content a new plan would start with (nothing saved; the view is audited)."""
     access.require(signed, signed.actor.is_coordinator, "支援プランの作成")
     with uow.write(signed) as s:
-        check_visible(s, signed.actor, case_id)
+        case = check_visible(s, signed.actor, case_id)
         audit.record(s, signed.actor, "view_case", "case", case_id, {"purpose": "plan_draft"})
-        return clean_data(draft_data(s, s.get(Case, case_id)))
+        return clean_data(draft_data(s, case))
 
 
 def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> int:
@@ -392,7 +404,7 @@ def save_version(signed: Signed, plan_id: int, data: dict, note: str = "") -> in
         plan = _load_plan(s, actor, plan_id)
         if plan.status not in EDITABLE:
             raise UserError(f"「{plan.status}」の支援プランは編集できません。")
-        latest = latest_version(s, plan.id)
+        latest = _newest_version(s, plan.id)
         if latest is not None and not diff_data(latest.data, content):
             raise UserError("前の版から変更がないため、新しい版は作成しませんでした。")
         version = _append_version(s, actor, plan, content, note)
@@ -554,7 +566,7 @@ def plan_view(session: Session, plan: Plan) -> PlanView:
     evals = session.scalars(select(PlanEvaluation).where(PlanEvaluation.plan_id == plan.id)
                             .order_by(PlanEvaluation.evaluated_on, PlanEvaluation.id)).all()
     by_id = {v.id: v.version for v in versions}
-    case = session.get(Case, plan.case_id)
+    case = session.get_one(Case, plan.case_id)  # plans.case_id is a foreign key
     return PlanView(
         id=plan.id, case_id=plan.case_id, case_no=case.case_no, person_name=case.person.name,
         status=plan.status, approval=plan.approval, version=versions[-1].version,
@@ -601,8 +613,7 @@ def ensure_plan(session: Session, actor: Actor, case_id: int) -> Plan:
     """The case's current plan; one is drafted from the case if it has none (or only ended ones)."""
     plan = plan_for_case(session, case_id)
     if plan is None or plan.status in ENDED:
-        create_plan_in(session, actor, case_id, note="会議の決定のため作成")
-        plan = plan_for_case(session, case_id)
+        plan = _create_plan(session, actor, case_id, note="会議の決定のため作成")
     return plan
 
 

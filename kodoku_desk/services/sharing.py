@@ -55,7 +55,7 @@ def section_of(template: SheetTemplate) -> dict[str, str]:
 
 def sheet_content(session: Session, sheet: Sheet, sections: list[str]) -> dict[str, Any]:
     """The live sheet's chosen sections as snapshot content (see domain.snapshot)."""
-    case = session.get(Case, sheet.case_id)
+    case = session.get_one(Case, sheet.case_id)  # sheets.case_id is a foreign key
     template = load_template(sheet.template_version)
     keys = [s.key for s in template.sections if s.key in sections]
     owner = section_of(template)
@@ -88,7 +88,7 @@ def sheet_content(session: Session, sheet: Sheet, sections: list[str]) -> dict[s
 def _without_sheet(session: Session, case_id: int, sections: list[str]) -> dict[str, Any]:
     """A case without a sheet has only its person row: the identity, and with ご本人について
     the address and phone."""
-    case = session.get(Case, case_id)
+    case = session.get_one(Case, case_id)  # the hand-off's case
     person = case.person
     who: dict[str, Any] = {"name": person.name, "kana": person.kana, "sex": person.sex,
                            "birth_date": _iso(person.birth_date)}
@@ -135,11 +135,11 @@ def take_in(session: Session, actor: Actor, handoff: Handoff, sheet: Sheet | Non
     elif received is None:
         content = sheet_content(session, sheet, sections)
     else:
-        content = _merged_for_sheet(received, sheet.id, sheet.template_version)
-        if content is None:
+        merged = _merged_for_sheet(received, sheet.id, sheet.template_version)
+        if merged is None:
             raise UserError("このシートは提供を受けていないため、ほかの機関へ提供できません。",
                             field="sheet")
-        content = rules.restrict(content, sections, section_of(load_template(sheet.template_version)))
+        content = rules.restrict(merged, sections, section_of(load_template(sheet.template_version)))
     if sheet is None and received is not None:
         raise UserError("提供を受けたシートがないため、ほかの機関へ提供できません。", field="sheet")
     seq = 1 + max((s.seq for s in session.scalars(select(HandoffSnapshot).where(

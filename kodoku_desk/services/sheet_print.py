@@ -82,7 +82,7 @@ def filled_sheet(session: Session, actor: Actor, sheet: Sheet,
     visible = visible_sheet(session, actor, sheet)
     if visible.content is not None:
         return _filled_from_snapshot(visible, template)
-    case = session.get(Case, sheet.case_id)
+    case = session.get_one(Case, sheet.case_id)  # sheets.case_id is a foreign key
     agency = session.get(Agency, sheet.agency_id)
     worker = session.get(Staff, sheet.worker_id)
     columns = _person_values(case) | {

@@ -13,7 +13,8 @@ The UI and the CLI never open a unit of work; they call services and queries, wh
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -99,22 +100,21 @@ def _track(session: Session) -> list[Change]:
 
 
 @contextlib.contextmanager
-def _unit(signed: Signed, opener) -> Iterator[Session]:
+def _unit(signed: Signed,
+          opener: Callable[[], AbstractContextManager[Session]]) -> Iterator[Session]:
     """Open a unit of work; a refusal escaping it is audited once the work is rolled back."""
     from kodoku_desk.services.access import open_units, record_refusal
 
     token = open_units.set(open_units.get() + 1)
     try:
-        with opener() as session:
-            yield session
-    except AccessDenied as exc:
-        open_units.reset(token)
-        token = None
+        try:
+            with opener() as session:
+                yield session
+        finally:
+            open_units.reset(token)
+    except AccessDenied as exc:  # the unit is closed (rolled back) and no longer counted
         record_refusal(signed, exc)
         raise
-    finally:
-        if token is not None:
-            open_units.reset(token)
 
 
 @contextlib.contextmanager

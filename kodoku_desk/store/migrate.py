@@ -32,7 +32,10 @@ def current_revisions(engine: Engine) -> set[str]:
 
 def head_revision() -> str:
     """The single head (after domain branches are merged); used by tests and diagnostics."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # an installation without its migration scripts
+        raise RuntimeError(f"no migration scripts in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
@@ -14,6 +15,10 @@ from PySide6.QtWidgets import QApplication, QDialog
 from kodoku_desk.ui.fonts import install_fonts
 from kodoku_desk.ui.login import LoginDialog, last_workspace, looks_like_workspace
 from kodoku_desk.ui.ops import Runner
+
+if TYPE_CHECKING:  # both load after the login dialog shows
+    from kodoku_desk.services.auth import Signed
+    from kodoku_desk.ui.main_window import MainWindow
 
 # --- interpreter settings for a responsive GUI (measured: docs/PERFORMANCE.md) ---------------------
 
@@ -35,8 +40,8 @@ def keep_out_of_gc(window: QObject) -> None:
     collector's full passes, which otherwise walk it all with the GIL held (100+ ms at city
     scale, in whichever thread starts one: an export in the background stalls the GUI thread).
     Call again after building a page; the window's destruction gives it all back."""
-    if not getattr(window, "_kept_out_of_gc", False):
-        window._kept_out_of_gc = True
+    if not window.property("kept_out_of_gc"):  # a Qt dynamic property: any QObject has them
+        window.setProperty("kept_out_of_gc", True)
         window.destroyed.connect(lambda *_: gc.unfreeze())
     gc.freeze()
 
@@ -55,8 +60,8 @@ class Shell(QObject):
         self.app = app
         self.runner = Runner(self)
         self.idle_msecs = idle_msecs  # tests override; otherwise the workspace setting
-        self.window = None
-        self.signed = None
+        self.window: MainWindow | None = None
+        self.signed: Signed | None = None
 
     def start(self) -> bool:
         """Show the first dialog; False when the user quit without signing in."""
@@ -93,11 +98,11 @@ class Shell(QObject):
 
         self.signed = signed
         ctx = AppContext(signed=signed, runner=self.runner)
-        self.window = MainWindow(ctx, self.idle_msecs)
-        self.window.logout_requested.connect(self.logout)
-        self.window.closed.connect(self.app.quit)
-        self.window.show()
-        self.window.locker.start()
+        window = self.window = MainWindow(ctx, self.idle_msecs)
+        window.logout_requested.connect(self.logout)
+        window.closed.connect(self.app.quit)
+        window.show()
+        window.locker.start()
 
     def logout(self) -> None:
         window, signed = self.window, self.signed
@@ -137,7 +142,9 @@ class Shell(QObject):
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) \
+        else QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("kodoku-desk")
     app.setApplicationDisplayName("kodoku-desk")
     tune_interpreter()

@@ -17,8 +17,8 @@ class AppContext:
     runner: Runner
     # Set by the main window: open a case (by id) in the case view.
     open_case: Callable[[int], None] = lambda case_id: None
-    # Set by the main window: switch to a page by its registry key.
-    show_page: Callable[[str], None] = lambda key: None
+    # Set by the main window: switch to a page by its registry key (what it returns is unused).
+    show_page: Callable[[str], object] = lambda key: None
 
     @property
     def changes(self) -> Changes:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QLabel,
     QLineEdit,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kodoku_desk.ui.ops import Runner, error_text
-from kodoku_desk.ui.widgets import FieldError
+from kodoku_desk.ui.widgets import FieldError, qapp
 
 USER_INPUT = {
     QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.MouseButtonPress,
@@ -46,13 +45,13 @@ class InactivityTimer(QObject):
 
     def activate(self) -> None:
         if not self.active:
-            QApplication.instance().installEventFilter(self)
+            qapp().installEventFilter(self)
             self.active = True
         self.timer.start()
 
     def deactivate(self) -> None:
         if self.active:
-            QApplication.instance().removeEventFilter(self)
+            qapp().removeEventFilter(self)
             self.active = False
         self.timer.stop()
 
@@ -156,8 +155,7 @@ class Locker(QObject):
         if self.is_locked:
             return
         self.timer.deactivate()
-        app = QApplication.instance()
-        windows = [w for w in app.topLevelWidgets() if w.isVisible() and not isinstance(w, LockDialog)]
+        windows = [w for w in qapp().topLevelWidgets() if w.isVisible() and not isinstance(w, LockDialog)]
         self.covers = [Cover(w) for w in windows]
         parent = next((w for w in windows if w.parent() is None and not isinstance(w, QDialog)), None)
         self.dialog = LockDialog(self.who, parent)
@@ -199,7 +197,9 @@ class Locker(QObject):
     def release(self) -> None:
         """Remove the covers and the prompt; the windows underneath are exactly as left."""
         for cover in self.covers:
-            cover.parentWidget().removeEventFilter(cover)
+            window = cover.parentWidget()  # the covered window (a cover is made with one)
+            if window is not None:
+                window.removeEventFilter(cover)
             cover.deleteLater()
         self.covers = []
         if self.dialog is not None:

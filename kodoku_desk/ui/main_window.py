@@ -140,8 +140,12 @@ class MainWindow(QMainWindow):
                 item.setData(0, KEY_ROLE, spec.key)
             head.setExpanded(True)
 
+    def _nav_heads(self) -> list[QTreeWidgetItem]:
+        heads = (self.nav.topLevelItem(i) for i in range(self.nav.topLevelItemCount()))
+        return [head for head in heads if head is not None]  # None only for an index past the end
+
     def nav_sections(self) -> list[str]:
-        return [self.nav.topLevelItem(i).text(0) for i in range(self.nav.topLevelItemCount())]
+        return [head.text(0) for head in self._nav_heads()]
 
     # --- pages -------------------------------------------------------------------------------
     def _nav_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
@@ -150,11 +154,11 @@ class MainWindow(QMainWindow):
             self.show_page(key)
 
     def _nav_item(self, key: str) -> QTreeWidgetItem | None:
-        for i in range(self.nav.topLevelItemCount()):
-            head = self.nav.topLevelItem(i)
+        for head in self._nav_heads():
             for j in range(head.childCount()):
-                if head.child(j).data(0, KEY_ROLE) == key:
-                    return head.child(j)
+                child = head.child(j)
+                if child is not None and child.data(0, KEY_ROLE) == key:
+                    return child
         return None
 
     def page(self, key: str) -> QWidget | None:

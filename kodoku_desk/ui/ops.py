@@ -24,7 +24,7 @@ from kodoku_desk.domain.changes import Change
 from kodoku_desk.errors import UserError
 
 ProgressFn = Callable[[int, int], None]
-Callback = Callable[[Any], None]
+Callback = Callable[[Any], object]  # what a callback returns is not used
 
 
 class Cancelled(Exception):
@@ -78,7 +78,8 @@ class _Task(QRunnable):
         try:
             result = self._call()
         except Exception as exc:  # noqa: BLE001 - delivered to the GUI thread
-            exc.__kodoku_trace__ = traceback.format_exc()  # for developers; never shown to users
+            # For developers; never shown to users. Any exception type, so set dynamically.
+            setattr(exc, "__kodoku_trace__", traceback.format_exc())  # noqa: B010
             self.signals.failed.emit(exc, self.committed)
         except BaseException:
             # KeyboardInterrupt, SystemExit…: not an error of the operation. The GUI thread
@@ -97,6 +98,7 @@ class Operation(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cancel_requested = False
+        self._task: _Task | None = None  # kept alive by the runner until its signals are delivered
 
     def cancel(self) -> None:
         self.cancel_requested = True
@@ -181,7 +183,11 @@ class Runner(QObject):
         task.signals.failed.connect(failed)
         task.signals.aborted.connect(finish)
         if dialog is not None:
-            task.signals.progress.connect(lambda d, t: (dialog.setMaximum(max(t, 1)), dialog.setValue(d)))
+            def show_progress(done: int, total: int) -> None:
+                dialog.setMaximum(max(total, 1))
+                dialog.setValue(done)
+
+            task.signals.progress.connect(show_progress)
         if not self._running:
             self.busy_changed.emit(True)
         self._running.add(op)

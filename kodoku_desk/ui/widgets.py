@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +30,14 @@ from kodoku_desk.errors import UserError
 
 ERROR_STYLE = "color: #b00020;"
 HINT_STYLE = "color: #555555;"
+
+
+def qapp() -> QApplication:
+    """The running QApplication (QApplication.instance() is typed QCoreApplication | None)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("no QApplication is running")
+    return app
 
 
 class FieldError(QLabel):
@@ -162,7 +171,7 @@ class RowsTableModel(QAbstractTableModel):
         column = self.columns[index.column()]
         value = getattr(self.rows[index.row()], column[0], None)
         if len(column) > 2:
-            return column[2](value)  # type: ignore[misc]
+            return column[2](value)
         return display_text(value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -294,6 +303,9 @@ class RowsEditor(QWidget):
     def rows(self) -> list[dict]:
         out = []
         for row in range(self.table.rowCount()):
-            out.append({key: (self.table.item(row, col).text() if self.table.item(row, col) else "")
-                        for col, (key, _) in enumerate(self.columns)})
+            out.append({key: self._text(row, col) for col, (key, _) in enumerate(self.columns)})
         return out
+
+    def _text(self, row: int, col: int) -> str:
+        item = self.table.item(row, col)  # None for a cell never filled in
+        return item.text() if item is not None else ""

@@ -96,8 +96,11 @@ class _FormDialog(QDialog):
             self.ok.setEnabled(True)
             self.error.show_message(error_text(exc))
 
-        self.runner.write(work, lambda result: (setattr(self, "result_value", result), self.accept()),
-                          failed, parent=self)
+        def done(result: object) -> None:
+            self.result_value = result
+            self.accept()
+
+        self.runner.write(work, done, failed, parent=self)
 
 
 # --- agencies and blocks ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import CaseViewWidget
 from kodoku_desk.ui.tables import fit_columns
-from kodoku_desk.ui.widgets import DateField, RowsTableModel
+from kodoku_desk.ui.widgets import Column, DateField, RowsTableModel
 
 PAGE_SIZE = 100
 ALL = "（すべて）"
@@ -51,7 +51,7 @@ def flags_text(row) -> str:
     return "・".join(out)
 
 
-CASE_COLUMNS = [
+CASE_COLUMNS: list[Column] = [
     ("case_no", "ケース番号"),
     ("person_name", "氏名"),
     ("kana", "ふりがな"),

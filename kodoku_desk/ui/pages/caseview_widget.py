@@ -34,7 +34,7 @@ from kodoku_desk.domain.changes import Change
 from kodoku_desk.services.attachments import KINDS as ATTACHMENT_KINDS
 from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.tables import fit_columns
-from kodoku_desk.ui.widgets import DateField, FieldError, RowsTableModel
+from kodoku_desk.ui.widgets import Column, DateField, FieldError, RowsTableModel
 
 URGENT_STYLE = ("background: #c62828; color: white; font-weight: bold; font-size: 13pt;"
                 " padding: 4px 12px; border-radius: 4px;")
@@ -84,7 +84,7 @@ HANDOFF_COLUMNS = [
     ("basis", "根拠"), ("consent_override", "同意外", lambda v: "同意外" if v else ""),
     ("reason", "理由"), ("request", "依頼内容"),
 ]
-TIMELINE_COLUMNS = [
+TIMELINE_COLUMNS: list[Column] = [
     ("at", "日時", stamp), ("to_agency", "つなぎ先"),
     ("to_state", "できごと"), ("who", "担当者"), ("agency", "機関"),
     ("note", "メモ・理由"), ("alternative", "代わりの提案"),

@@ -108,15 +108,15 @@ class BoxPage(Page):
         super().__init__(ctx, parent)
         self.data = None
         self._pending_message = ""
-        self.buckets: list[str | None] = []
+        self.buckets: list[str] = []  # the tabs' bucket keys, in tab order
         self._agencies_loaded = False
         self._latest = Latest()
         self.agency_box = QComboBox()
         self.agency_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.agency_box.currentIndexChanged.connect(lambda _: self._agencies_loaded and self.refresh())
+        self.agency_box.currentIndexChanged.connect(self._filter_changed)
         self.tab_bar = QTabBar()
         self.tab_bar.setExpanding(False)
-        self.tab_bar.currentChanged.connect(lambda _: self._agencies_loaded and self.refresh())
+        self.tab_bar.currentChanged.connect(self._filter_changed)
         self.model = HandoffTableModel(self.columns)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -190,6 +190,10 @@ class BoxPage(Page):
             return
         self.load()
 
+    def _filter_changed(self, _: object) -> None:
+        if self._agencies_loaded:
+            self.refresh()
+
     def current_bucket(self) -> str | None:
         i = self.tab_bar.currentIndex()
         return self.buckets[i] if 0 <= i < len(self.buckets) else self.default_bucket()
@@ -223,7 +227,7 @@ class BoxPage(Page):
         return f"{len(data.rows)}件を表示"
 
     def _set_tabs(self, counts: dict[str, int]) -> None:
-        keys: list[str | None] = ([self.all_bucket] if self.all_bucket is not None else []) + list(counts)
+        keys = ([self.all_bucket] if self.all_bucket is not None else []) + list(counts)
         current = self.current_bucket()
         self.tab_bar.blockSignals(True)
         while self.tab_bar.count():
@@ -307,7 +311,7 @@ class InboxPage(BoxPage):
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.overdue_only = QCheckBox("受理期限を過ぎたものだけ")
-        self.overdue_only.toggled.connect(lambda _: self._agencies_loaded and self.load())
+        self.overdue_only.toggled.connect(self._overdue_toggled)
         self.extra_filters.addWidget(self.overdue_only)
         self.ack_button = QPushButton("受理する")
         self.accept_button = QPushButton("対応を始める")
@@ -319,6 +323,10 @@ class InboxPage(BoxPage):
         self.return_button.clicked.connect(self._return_dialog)
         for b in (self.ack_button, self.accept_button, self.done_button, self.return_button):
             self.actions_row.addWidget(b)
+
+    def _overdue_toggled(self, _: bool) -> None:
+        if self._agencies_loaded:
+            self.load()
 
     def default_bucket(self) -> str | None:
         return "未受理"

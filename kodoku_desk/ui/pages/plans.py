@@ -37,7 +37,14 @@ from kodoku_desk.services import plans
 from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.tables import fit_columns
-from kodoku_desk.ui.widgets import DateField, FieldError, RowsEditor, RowsTableModel, text_box
+from kodoku_desk.ui.widgets import (
+    Column,
+    DateField,
+    FieldError,
+    RowsEditor,
+    RowsTableModel,
+    text_box,
+)
 
 ALL = "（すべて）"
 # The approval filter: (label, the Plan.approval value); None is every plan.
@@ -179,7 +186,7 @@ class CasePickerDialog(QDialog):
 class PlansPage(Page):
     title = "支援プラン"
 
-    LIST_COLUMNS = [("case_no", "ケース番号"), ("person_name", "氏名"), ("status", "状態"),
+    LIST_COLUMNS: list[Column] = [("case_no", "ケース番号"), ("person_name", "氏名"), ("status", "状態"),
                     ("approval", "承認", approval_label), ("version", "版"),
                     ("updated_at", "最終保存", _when)]
 

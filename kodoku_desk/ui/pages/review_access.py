@@ -78,7 +78,8 @@ class AccessLogPage(LogPage):
         flt = self.checked(self.current_filter)
         if flt is None:
             return
-        signed, newest = self.ctx.signed, {}
+        signed = self.ctx.signed
+        newest: dict[str, int] = {}
 
         def query(offset: int, limit: int):
             # Viewing the log adds entries to it: later pages stay below the first page's newest.

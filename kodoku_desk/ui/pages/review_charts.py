@@ -146,15 +146,15 @@ class StackedBarChart(ChartView):
         chart = self.chart()
         self.bars = QStackedBarSeries()
         chart.addSeries(self.bars)
-        self.x, self.y = _category_axis(), QValueAxis()
-        self.y.setLabelFormat("%d")
-        chart.addAxis(self.x, _BOTTOM)
-        chart.addAxis(self.y, _LEFT)
-        self.bars.attachAxis(self.x)
-        self.bars.attachAxis(self.y)
+        self.x_axis, self.y_axis = _category_axis(), QValueAxis()
+        self.y_axis.setLabelFormat("%d")
+        chart.addAxis(self.x_axis, _BOTTOM)
+        chart.addAxis(self.y_axis, _LEFT)
+        self.bars.attachAxis(self.x_axis)
+        self.bars.attachAxis(self.y_axis)
         self.sets: dict[str, QBarSet] = {}
         chart.legend().setVisible(False)
-        _set_top(self.y, 0)
+        _set_top(self.y_axis, 0)
 
     def draw(self, categories: Sequence[str], series: dict[str, list[int]]) -> None:
         if list(series) != list(self.sets):  # other series than last time: new sets
@@ -163,11 +163,11 @@ class StackedBarChart(ChartView):
                          for i, name in enumerate(series)}
             for bar_set in self.sets.values():
                 self.bars.append(bar_set)
-        _set_categories(self.x, categories)
+        _set_categories(self.x_axis, categories)
         for name, values in series.items():
             _set_values(self.sets[name], values)
         totals = [sum(v[i] for v in series.values() if i < len(v)) for i in range(len(categories))]
-        _set_top(self.y, max(totals or [0]))
+        _set_top(self.y_axis, max(totals or [0]))
         self.chart().legend().setVisible(bool(series))
 
 
@@ -177,12 +177,12 @@ class LineChart(ChartView):
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(title, parent)
         chart = self.chart()
-        self.x, self.y = _category_axis(), QValueAxis()
-        self.y.setLabelFormat("%d")
-        chart.addAxis(self.x, _BOTTOM)
-        chart.addAxis(self.y, _LEFT)
+        self.x_axis, self.y_axis = _category_axis(), QValueAxis()
+        self.y_axis.setLabelFormat("%d")
+        chart.addAxis(self.x_axis, _BOTTOM)
+        chart.addAxis(self.y_axis, _LEFT)
         self.lines: dict[str, QLineSeries] = {}
-        _set_top(self.y, 0)
+        _set_top(self.y_axis, 0)
 
     def draw(self, categories: Sequence[str], series: dict[str, list[int]]) -> None:
         chart = self.chart()
@@ -199,10 +199,10 @@ class LineChart(ChartView):
                 pen.setWidthF(2.2)
                 line.setPen(pen)
                 chart.addSeries(line)
-                line.attachAxis(self.x)
-                line.attachAxis(self.y)
+                line.attachAxis(self.x_axis)
+                line.attachAxis(self.y_axis)
                 self.lines[name] = line
-        _set_categories(self.x, categories)
+        _set_categories(self.x_axis, categories)
         for name, values in series.items():
             self.lines[name].replace([QPointF(pos, value) for pos, value in enumerate(values)])
-        _set_top(self.y, max([max(v) for v in series.values() if v] + [0]))
+        _set_top(self.y_axis, max([max(v) for v in series.values() if v] + [0]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -28,6 +29,10 @@ from PySide6.QtWidgets import (
 from kodoku_desk.domain.changes import Change
 from kodoku_desk.ui.pages.review_common import ReviewPage, buttons, dt, month_labels, wareki
 from kodoku_desk.ui.tables import LogTable
+
+if TYPE_CHECKING:  # both load in the background, after the page is shown
+    from kodoku_desk.queries.dashboard import Dashboard
+    from kodoku_desk.ui.pages.review_charts import BarChart, StackedBarChart
 
 # What the board counts and lists; never Change.AUDIT. (Not SETTINGS: every audited write also
 # reports SETTINGS for now; the board is computed again each time it is shown.)
@@ -51,15 +56,15 @@ class _ClickableFrame(QFrame):
 class BoardView:
     """The dashboard as the page shows it: made in the background from services' Dashboard."""
 
-    board: object
+    board: Dashboard
     tiles: dict[str, int]
     tables: dict[str, tuple[list, list, list]]  # name → (cells, case ids, ids)
     months: list[str]
 
 
-def board_view(board) -> BoardView:
+def board_view(board: Dashboard) -> BoardView:
     waiting = sum(r.waiting for r in board.open_by_agency)
-    tables = {
+    tables: dict[str, tuple[list, list, list]] = {
         "open": ([[r.agency, r.waiting, r.in_progress, *r.by_wait.values(), wareki(r.oldest_sent),
                    f"{r.oldest_wait_days}日" if r.oldest_sent else ""]
                   for r in board.open_by_agency], [], []),
@@ -89,7 +94,7 @@ class DashboardPage(ReviewPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.board = None
+        self.board: Dashboard | None = None
         top = QHBoxLayout()
         # Each tile opens the tab that lists what it counts.
         self.tiles = {key: self._tile(top, label, tab) for key, label, tab in (
@@ -210,17 +215,19 @@ class DashboardPage(ReviewPage):
 
     def _build_charts_tab(self) -> None:
         self.charts_tab = QWidget()
-        self.charts = None  # field, median, block: built on the tab's first show
+        # field, median, block: built on the tab's first show
+        self.charts: tuple[StackedBarChart, BarChart, BarChart] | None = None
         self._chart_figures: tuple | None = None
         self.tabs.addTab(self.charts_tab, "グラフ")
         self.tabs.currentChanged.connect(
             lambda i: self._show_charts() if self.tabs.widget(i) is self.charts_tab else None)
 
     def _show_charts(self) -> None:
-        if self.charts is None:
+        shown = self.charts
+        if shown is None:
             from kodoku_desk.ui.pages import review_charts as charts
 
-            self.charts = (
+            shown = self.charts = (
                 charts.StackedBarChart("分野別・月別のつなぎ件数（受け手の分野）"),
                 charts.BarChart("受理までの日数（中央値・暦日）", horizontal=True, decimals=1,
                                 color=charts.PALETTE[1]),
@@ -228,13 +235,13 @@ class DashboardPage(ReviewPage):
             # The median chart has a bar per receiving agency (twenty and more): it takes the
             # whole height of the right half, so each name and value stays readable.
             grid = QGridLayout(self.charts_tab)
-            grid.addWidget(self.charts[0], 0, 0)
-            grid.addWidget(self.charts[2], 1, 0)
-            grid.addWidget(self.charts[1], 0, 1, 2, 1)
+            grid.addWidget(shown[0], 0, 0)
+            grid.addWidget(shown[2], 1, 0)
+            grid.addWidget(shown[1], 0, 1, 2, 1)
             grid.setColumnStretch(0, 1)
             grid.setColumnStretch(1, 1)
         if self._chart_figures is not None:
-            for chart, figures in zip(self.charts, self._chart_figures, strict=True):
+            for chart, figures in zip(shown, self._chart_figures, strict=True):
                 chart.update_figures(*figures)
             self._chart_figures = None
 

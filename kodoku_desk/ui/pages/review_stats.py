@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -31,6 +32,10 @@ from kodoku_desk.ui.pages.review_common import (
 )
 from kodoku_desk.ui.tables import LogTable
 
+if TYPE_CHECKING:  # both load in the background, after the page is shown
+    from kodoku_desk.queries.stats import StatsReport
+    from kodoku_desk.ui.pages.review_charts import BarChart, LineChart
+
 CHARTS_AFTER_MS = 60
 # What the report counts; never Change.AUDIT. (Not SETTINGS either: every audited write also
 # reports SETTINGS for now, and a year's report takes seconds. A changed 受理期限 shows after 集計.)
@@ -50,14 +55,14 @@ def _fiscal_year(today: date) -> tuple[date, date]:
 class ReportView:
     """A stats report with its tables formatted (made in the background)."""
 
-    report: object
+    report: StatsReport
     headline: list[list[str]]
     breakdowns: dict[str, list[list[str]]]
     months: list[str]
     trend: dict[str, list[int]]
 
 
-def report_view(r) -> ReportView:
+def report_view(r: StatsReport) -> ReportView:
     share = f"{r.multi_field_cases:,} 件（{r.multi_field_share * 100:.1f}%）"
     median = "—" if r.median_ack_days is None else f"{r.median_ack_days:.1f} 日"
     headline = [["新規ケース数", f"{r.cases:,} 件"], ["受付件数（シート）", f"{r.intakes:,} 件"],
@@ -80,7 +85,7 @@ class StatisticsPage(ReviewPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.report = None
+        self.report: StatsReport | None = None
         self.stale = True  # compute on the next show
         self.computing = False
         filters = QGroupBox("期間")
@@ -117,8 +122,8 @@ class StatisticsPage(ReviewPage):
         # painted: opening the page and drawing its charts are two short steps, not one long.
         self.chart_tabs = QTabWidget()
         self.chart_tabs.setMinimumWidth(420)
-        self.trend_chart = None
-        self.breakdown_charts: dict = {}
+        self.trend_chart: LineChart | None = None
+        self.breakdown_charts: dict[str, BarChart] = {}
         self._figures: ReportView | None = None
         QTimer.singleShot(CHARTS_AFTER_MS, self, self._build_charts)
         split.addWidget(self.chart_tabs)
@@ -154,7 +159,8 @@ class StatisticsPage(ReviewPage):
         self.chart_tabs.insertTab(index, chart, key)
         self.chart_tabs.setCurrentIndex(index)
         self.chart_tabs.blockSignals(False)
-        placeholder.deleteLater()
+        if placeholder is not None:
+            placeholder.deleteLater()
         if self._figures is not None:
             chart.update_figures(self._pairs(self._figures.report)[key])
 
@@ -186,9 +192,7 @@ class StatisticsPage(ReviewPage):
     def _period(self) -> tuple[date, date]:
         from kodoku_desk.queries.stats import check_report_period
 
-        date_from, date_to = self.date_from.value(), self.date_to.value()
-        check_report_period(date_from, date_to)
-        return date_from, date_to
+        return check_report_period(self.date_from.value(), self.date_to.value())
 
     def compute(self, progress: bool = False) -> None:
         """The report in the background; `progress` (the 集計 button) shows a dialog with 中止."""

@@ -45,9 +45,10 @@ class HandoffEditor(QFrame):
         grid.setContentsMargins(6, 4, 6, 4)
         self.agency = QComboBox()
         self.agency.addItem("（つなぎ先を選ぶ）", None)
-        for a in org.agencies if org else []:
-            if a.id != org.own_agency_id:
-                self.agency.addItem(a.name, a.id)
+        if org is not None:
+            for a in org.agencies:
+                if a.id != org.own_agency_id:
+                    self.agency.addItem(a.name, a.id)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("つなぐ理由（必須）")
         self.request = QLineEdit()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -32,7 +33,7 @@ from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.intake import save_flow
 from kodoku_desk.ui.pages.intake.attachments import AttachmentBox, choose_scan
 from kodoku_desk.ui.pages.intake.consent import ConsentEditor
-from kodoku_desk.ui.pages.intake.field_editors import WorriesEditor
+from kodoku_desk.ui.pages.intake.field_editors import DateEditor, FieldEditor, WorriesEditor
 from kodoku_desk.ui.pages.intake.handoff_rows import HandoffList
 from kodoku_desk.ui.pages.intake.household import HouseholdEditor
 from kodoku_desk.ui.pages.intake.look import ERROR_STYLE, PART_COLOURS, part_of
@@ -63,7 +64,7 @@ class IntakePage(Page):
         self._dup_timer.timeout.connect(self.check_duplicates)
         self._build()
         app = QApplication.instance()
-        if app is not None:
+        if isinstance(app, QApplication):  # focusChanged is QApplication's, not QCoreApplication's
             app.focusChanged.connect(self._focus_changed)
         ctx.changes.changed.connect(self._on_changed)
 
@@ -81,10 +82,10 @@ class IntakePage(Page):
 
         # The scroll area gets its (empty) body first: widgets added to a body already in
         # place are styled once, not again for every parent they are moved into.
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
         body = QWidget()
-        self.scroll.setWidget(body)
+        self.scroll_area.setWidget(body)
         self.body_layout = QVBoxLayout(body)
         self.person = PersonSearch(self.ctx)
         self.person.chosen.connect(self._person_chosen)
@@ -98,7 +99,7 @@ class IntakePage(Page):
         self.form = self._new_form()
         for part in (self.person, self.form, self.routing, self.handoffs, self.attachments):
             self.body_layout.addWidget(part)
-        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.scroll_area, 1)
         outer.addLayout(self._bottom())
 
     def _head(self) -> QHBoxLayout:
@@ -129,7 +130,7 @@ class IntakePage(Page):
         bottom.addWidget(self.status, 1)
         self.open_case_button = QPushButton("ケースを開く")
         self.open_case_button.hide()
-        self.open_case_button.clicked.connect(lambda: self.saved and self.ctx.open_case(self.saved.case_id))
+        self.open_case_button.clicked.connect(self._open_saved_case)
         bottom.addWidget(self.open_case_button)
         self.print_button = QPushButton("このシートを印刷…")
         self.print_button.hide()
@@ -141,6 +142,10 @@ class IntakePage(Page):
         self.save_button.clicked.connect(self.save)
         bottom.addWidget(self.save_button)
         return bottom
+
+    def _open_saved_case(self) -> None:
+        if self.saved is not None:
+            self.ctx.open_case(self.saved.case_id)
 
     def _new_form(self) -> SheetForm:
         """The sheet's sections are built a few per event-loop turn (SheetForm defer); the
@@ -171,13 +176,20 @@ class IntakePage(Page):
     # -- the sheet's editors
 
     def worries_editor(self) -> WorriesEditor:
-        return self.form.editor("worries")
+        return self.form.typed_editor("worries", WorriesEditor)
 
     def household_editor(self) -> HouseholdEditor:
-        return self.form.editor("household")
+        return self.form.typed_editor("household", HouseholdEditor)
 
     def consent_editor(self) -> ConsentEditor:
-        return self.form.editor("consent")
+        return self.form.typed_editor("consent", ConsentEditor)
+
+    def birth_date(self) -> date | None:
+        """The birth date typed so far; None while it is empty or not a date yet."""
+        try:
+            return self.form.typed_editor("birth_date", DateEditor).date_value()
+        except UserError:
+            return None
 
     # -- page life
 
@@ -226,7 +238,8 @@ class IntakePage(Page):
                        "（受付日を空けると今日の日付で記録します）")
         label.setObjectName("receiver")
         grid = group.layout()
-        grid.addWidget(label, grid.rowCount(), 0, 1, 2)
+        if isinstance(grid, QGridLayout):  # every section group is laid out on a grid
+            grid.addWidget(label, grid.rowCount(), 0, 1, 2)
 
     # -- the person
 
@@ -245,23 +258,16 @@ class IntakePage(Page):
             birth.set_value(match.birth_date)
 
     def check_duplicates(self) -> None:
-        try:
-            birth = self.form.editor("birth_date").date_value()
-        except UserError:
-            birth = None
-        self.person.check_duplicates(self.form.editor("kana").value(), birth,
-                                     self.form.editor("phone_home").value())
+        self.person.check_duplicates(self.form.typed_editor("kana", FieldEditor).value(),
+                                     self.birth_date(),
+                                     self.form.typed_editor("phone_home", FieldEditor).value())
 
     # -- routing and the flags
 
     def update_routing(self) -> None:
         if self.org is None or not self.form.is_ready:
             return
-        try:
-            birth = self.form.editor("birth_date").date_value()
-        except UserError:
-            birth = None
-        data = IntakeInput(person=PersonInput(birth_date=birth),
+        data = IntakeInput(person=PersonInput(birth_date=self.birth_date()),
                            worries=self.worries_editor().value(),
                            household=self.household_editor().value_lenient())
         self.last_result = routing.suggest(
@@ -347,7 +353,7 @@ class IntakePage(Page):
         self.status_text(message, ERROR_STYLE)
         target = save_flow.error_target(self, getattr(exc, "field", None) or "", message)
         if target is not None:
-            self.scroll.ensureWidgetVisible(target)
+            self.scroll_area.ensureWidgetVisible(target)
 
     def _show_failure(self, exc: BaseException) -> None:
         self.status_text(error_text(exc), ERROR_STYLE)
@@ -398,6 +404,8 @@ class IntakePage(Page):
     def print_saved_sheet(self, path: str) -> None:
         from kodoku_desk.services.sheet_print import print_sheet
 
+        if self.saved is None:  # nothing saved yet: no sheet to print
+            return
         signed, sheet_id = self.ctx.signed, self.saved.sheet_id
         self.ctx.runner.write(lambda progress: print_sheet(signed, sheet_id, path, progress),
                               lambda r: self._printed(r.path), self._show_failure, parent=self,

@@ -172,8 +172,9 @@ class PersonSearch(QWidget):
     def _show_duplicates(self, found: list[intake.PersonMatch]) -> None:
         while self.dup_layout.count():
             item = self.dup_layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         if not found or self.selected is not None:
             self.dup_banner.hide()
             return

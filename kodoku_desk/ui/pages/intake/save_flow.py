@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
 from kodoku_desk.services import intake
 from kodoku_desk.services.consent import ConsentInput
 from kodoku_desk.services.intake import IntakeInput, PersonInput
+from kodoku_desk.ui.pages.intake.field_editors import DateEditor, FieldEditor
 
 if TYPE_CHECKING:
     from kodoku_desk.ui.pages.intake.page import IntakePage
@@ -27,12 +28,14 @@ ERROR_FIELD_TO_EDITOR.update({"person": "name", "most_pressing": "worries"})
 def collect(page: IntakePage) -> IntakeInput:
     """The input as entered; raises UserError (naming the field) for an unreadable date."""
     f = page.form
-    person = PersonInput(**{attr: (f.editor(key).date_value() if key == "birth_date"
-                                   else f.editor(key).value())
-                            for key, attr in PERSON_FIELDS.items()})
+    values: dict[str, Any] = {  # str from the text editors, date | None for the birth date
+        attr: (f.typed_editor(key, DateEditor).date_value() if key == "birth_date"
+               else f.typed_editor(key, FieldEditor).value())
+        for key, attr in PERSON_FIELDS.items()}
+    person = PersonInput(**values)
     if page.person.selected is not None:
         person.person_id = page.person.selected.person_id
-    received_day = f.editor("received_at").date_value()
+    received_day = f.typed_editor("received_at", DateEditor).date_value()
     received = None
     if received_day and received_day != date.today():
         received = datetime(received_day.year, received_day.month, received_day.day)
@@ -42,10 +45,10 @@ def collect(page: IntakePage) -> IntakeInput:
         consent = ConsentInput(True, editor.scope_agencies(), editor.scope_fields(),
                                editor.meetings.isChecked(), editor.method.currentText(),
                                editor.date.date_value("consent.date"))
-    urgency = f.editor("urgency").value()
+    urgency = f.typed_editor("urgency", FieldEditor).value()
     return IntakeInput(
-        person=person, received_at=received, method=f.editor("method").value(),
-        discovery=f.editor("discovery").value(),
+        person=person, received_at=received, method=f.typed_editor("method", FieldEditor).value(),
+        discovery=f.typed_editor("discovery", FieldEditor).value(),
         urgency=urgency or IntakeInput.urgency,  # none chosen: the service's default
         answers=f.answers(), worries=page.worries_editor().value(),
         most_pressing=page.worries_editor().most_pressing(),
@@ -87,9 +90,9 @@ def error_target(page: IntakePage, field: str, message: str) -> QWidget | None:
         rows[number].show_error(message)
         return rows[number]
     if head == "household":
-        editor = page.household_editor()
-        editor.show_row_error(number, message)
-        return editor
+        household = page.household_editor()
+        household.show_row_error(number, message)
+        return household
     if head == "routing":
         page.routing.show_error(message)
         return page.routing.error
@@ -97,9 +100,9 @@ def error_target(page: IntakePage, field: str, message: str) -> QWidget | None:
         page.attachments.show_error(message)
         return page.attachments.error
     if field.startswith("consent"):
-        editor = page.consent_editor()
-        editor.show_error(message)
-        return editor
+        consent = page.consent_editor()
+        consent.show_error(message)
+        return consent
     editor = page.form.editor(ERROR_FIELD_TO_EDITOR.get(field, field))
     if editor is not None:
         editor.show_error(message)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -24,6 +26,8 @@ from kodoku_desk.ui.pages.intake.field_editors import (
 )
 from kodoku_desk.ui.pages.intake.household import HouseholdEditor
 from kodoku_desk.ui.pages.intake.look import PART_COLOURS, mark_part, part_badge
+
+E = TypeVar("E", bound=FieldEditor)
 
 DEFER_STEP_S = 0.02  # widget building per event-loop turn when a SheetForm is deferred
 DEFER_PAUSE_MS = 15  # between two turns: layout, painting and the user go first
@@ -63,8 +67,8 @@ class SheetForm(QWidget):
                 continue
             if section.part != current_part:
                 current_part = section.part
-                self._todo.append(lambda part=section.part: self._part_header(part))
-            self._todo.append(lambda section=section: self._group(section, skip))
+                self._todo.append(partial(self._part_header, section.part))
+            self._todo.append(partial(self._group, section, skip))
         self.is_ready = False
         if defer:
             QTimer.singleShot(DEFER_PAUSE_MS, self, self._build_some)
@@ -132,6 +136,13 @@ class SheetForm(QWidget):
     def editor(self, key: str) -> FieldEditor | None:
         return self.editors.get(key)
 
+    def typed_editor(self, key: str, kind: type[E]) -> E:
+        """The editor of a field every sheet template has (worries, birth_date …), of `kind`."""
+        e = self.editors.get(key)
+        if not isinstance(e, kind):
+            raise LookupError(f"the sheet form has no {kind.__name__} for {key!r}")
+        return e
+
     def clear_errors(self) -> None:
         for e in self.editors.values():
             e.clear_error()
@@ -151,7 +162,7 @@ class SheetForm(QWidget):
 
     def values(self) -> dict:
         """Raw values of every field by key (for copying between forms)."""
-        out = {}
+        out: dict[str, Any] = {}
         for key, e in self.editors.items():
             if isinstance(e, HouseholdEditor):
                 out[key] = e.value_lenient()

@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QV
 
 from kodoku_desk.services import meetings
 from kodoku_desk.ui.ops import error_text
-from kodoku_desk.ui.widgets import FieldError, RowsTableModel, rows_view, selected_row
+from kodoku_desk.ui.widgets import Column, FieldError, RowsTableModel, rows_view, selected_row
 
 AGENDA_COLUMNS = [("case_no", "ケース番号"), ("person_name", "氏名"), ("plan_status", "プラン"),
                   ("problem", "確認事項")]
-CANDIDATE_COLUMNS = [("case_no", "ケース番号"), ("person_name", "氏名"),
+CANDIDATE_COLUMNS: list[Column] = [("case_no", "ケース番号"), ("person_name", "氏名"),
                      ("multi_agency", "多機関"), ("plan_status", "プラン"),
                      ("refusal", "この部で扱えるか", lambda why: why or "扱えます")]
 

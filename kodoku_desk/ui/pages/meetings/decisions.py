@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from kodoku_desk.services import meeting_packets, meetings, plans
 from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.widgets import (
+    Column,
     DateField,
     FieldError,
     RowsEditor,
@@ -29,7 +30,7 @@ from kodoku_desk.ui.widgets import (
     text_box,
 )
 
-DECISION_COLUMNS = [
+DECISION_COLUMNS: list[Column] = [
     ("case_no", "ケース番号"), ("person_name", "氏名"), ("decisions", "決定事項"),
     ("role_changes", "役割分担の変更", lambda rows: "、".join(
         f"{r.get('change')}: {r.get('agency', '')}" for r in rows)),
@@ -138,6 +139,8 @@ class DecisionsTab(QWidget):
         self.start_minutes_export(chosen if chosen.lower().endswith(".docx") else f"{chosen}.docx")
 
     def start_minutes_export(self, out: str) -> None:
+        if self.view is None:  # no meeting shown: no minutes to write
+            return
         signed, sid = self.ctx.signed, self.view.id
         self.ctx.runner.write(
             lambda progress: meeting_packets.export_minutes(signed, sid, out, progress=progress),

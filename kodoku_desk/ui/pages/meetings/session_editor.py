@@ -4,6 +4,8 @@ every part is its own tab (parts.PartPanel) and changes are saved as they are ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -144,7 +146,8 @@ class SessionEditor(QWidget):
         while self.parts_tabs.count():
             widget = self.parts_tabs.widget(0)
             self.parts_tabs.removeTab(0)
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         if self.view is None:
             for kind, title in self.pending_parts:
                 note = QLabel("会議を保存すると、構成員と議題を登録できます。")
@@ -176,6 +179,7 @@ class SessionEditor(QWidget):
             return
         signed = self.ctx.signed
         title, held_on = values.pop("title"), values.pop("held_on")
+        fn: Callable[[], object]
         if self.view is None:
             parts = list(self.pending_parts)
             fn = lambda: meetings.create_session(signed, title, held_on, parts=parts, **values)  # noqa: E731
@@ -220,6 +224,8 @@ class SessionEditor(QWidget):
     def start_packet_export(self, fmt: str, out: str, redact: bool | None,
                             password: str | None) -> None:
         """Writes the packet and its 提供記録 (a write: Change.DISCLOSURE)."""
+        if self.view is None:  # not saved yet: there is no packet to write
+            return
         signed, sid = self.ctx.signed, self.view.id
 
         def work(progress):
