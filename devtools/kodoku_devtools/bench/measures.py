@@ -90,6 +90,35 @@ def _open_case(signed, samples, i, scratch):
     return lambda: case_view(signed, case_id)
 
 
+def _open_received_case(signed, samples, i, scratch):
+    """A receiving agency opens a case handed to it: what its snapshots disclosed, never the
+    live record (issue 11). Prepared untimed: a hand-off in progress and a 受付 worker of its
+    receiving agency."""
+    from sqlalchemy import select
+
+    from kodoku_desk.domain.actor import Actor
+    from kodoku_desk.models import Handoff, HandoffSnapshot, Staff
+    from kodoku_desk.services.auth import Signed
+
+    case_view = find(*CASEVIEW)
+    with signed.store.read() as s:
+        found = s.execute(select(Handoff.case_id, Handoff.to_agency_id)
+                          .join(HandoffSnapshot, HandoffSnapshot.handoff_id == Handoff.id)
+                          .where(Handoff.state.in_(("受理", "対応中")),
+                                 Handoff.consent_ended_at.is_(None))
+                          .order_by(Handoff.id).offset(i * 7).limit(1)).first()
+        if found is None:
+            raise LookupError("受理・対応中のつなぎがありません（件数が少なすぎます）")
+        for staff in s.scalars(select(Staff).where(Staff.agency_id == found.to_agency_id,
+                                                   Staff.active.is_(True)).order_by(Staff.id)):
+            s.refresh(staff, ["agency"])
+            actor = Actor.of(staff)
+            if not actor.sees_all_cases:
+                receiver = Signed(signed.store, actor)
+                return lambda: case_view(receiver, found.case_id)
+    raise LookupError("受け手の機関に受付職員がいません")
+
+
 def _inbox(signed, samples, i, scratch):
     from kodoku_desk.services.handoffs import inbox_counts, overdue_count
 
@@ -162,6 +191,8 @@ DB_MEASURES: tuple[Measure, ...] = (
     Measure("people_kana", "本人検索・受付（ふりがな）", "中央値 ≤ 100 ms", 100, _people_search("kana")),
     Measure("people_phone", "本人検索・受付（電話）", "中央値 ≤ 100 ms", 100, _people_search("phone")),
     Measure("case_open", "ケースを開く（つなぎ30件のケース）", "≤ 150 ms", 150, _open_case, CASEVIEW),
+    Measure("case_open_received", "受けたケースを開く（提供内容のみ）", "≤ 50 ms", 50,
+            _open_received_case, CASEVIEW),
     Measure("inbox_counts", "受信箱の件数", "≤ 50 ms", 50, _inbox),
     Measure("dashboard", "ダッシュボード集計", "≤ 1 s", 1000, _dashboard),
     Measure("packet_pdf", "会議資料 30件 PDF", "≤ 3 s", 3000, _packet("pdf")),
