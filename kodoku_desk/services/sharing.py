@@ -54,34 +54,40 @@ def section_of(template: SheetTemplate) -> dict[str, str]:
 
 
 def sheet_content(session: Session, sheet: Sheet, sections: list[str]) -> dict[str, Any]:
-    """The live sheet's chosen sections as snapshot content (see domain.snapshot)."""
+    """The live sheet's chosen sections as snapshot content (see domain.snapshot): the whole
+    sheet's content cut down to them by the one rule, domain.snapshot.restrict."""
+    template = load_template(sheet.template_version)
+    return rules.restrict(full_content(session, sheet), sections, section_of(template))
+
+
+def full_content(session: Session, sheet: Sheet, names: dict[str, dict[int, str]] | None = None
+                 ) -> dict[str, Any]:
+    """Everything a snapshot of this sheet could carry (every section). `names` (agency and
+    staff names by id) saves the look-ups when many sheets are snapshotted at once."""
     case = session.get_one(Case, sheet.case_id)  # sheets.case_id is a foreign key
     template = load_template(sheet.template_version)
-    keys = [s.key for s in template.sections if s.key in sections]
-    owner = section_of(template)
     person = case.person
-    who: dict[str, Any] = {"name": person.name, "kana": person.kana, "sex": person.sex,
-                           "birth_date": _iso(person.birth_date)}
-    if "basic" in keys:
-        who.update(address=person.address, phone=person.phone)
+    if names is None:
+        agency, worker = _name(session, Agency, sheet.agency_id), _staff_name(session, sheet.worker_id)
+    else:
+        agency = names["agency"].get(sheet.agency_id, "")
+        worker = names["staff"].get(sheet.worker_id, "")
     content: dict[str, Any] = {
         "format": rules.FORMAT, "case_no": case.case_no,
         "sheet": {"id": sheet.id, "template_version": sheet.template_version,
-                  "received_at": _iso(sheet.received_at),
-                  "agency": _name(session, Agency, sheet.agency_id),
-                  "worker": _staff_name(session, sheet.worker_id)},
-        "sections": keys,
-        "person": who,
-        "answers": {k: v for k, v in (sheet.answers or {}).items() if owner.get(k) in keys},
-        "worries": list(sheet.worries or []) if "worries" in keys else [],
-        "most_pressing": sheet.most_pressing if "worries" in keys else "",
-        "household": _household(session, case.id) if "household" in keys else [],
-        "consent": _consents(session, case.id) if "consent" in keys else [],
+                  "received_at": _iso(sheet.received_at), "agency": agency, "worker": worker},
+        "sections": [s.key for s in template.sections],
+        "person": {"name": person.name, "kana": person.kana, "sex": person.sex,
+                   "birth_date": _iso(person.birth_date), "address": person.address,
+                   "phone": person.phone},
+        "answers": dict(sheet.answers or {}),
+        "worries": list(sheet.worries or []),
+        "most_pressing": sheet.most_pressing,
+        "household": _household(session, case.id),
+        "consent": _consents(session, case.id),
+        "reception": {"method": sheet.method, "discovery": case.discovery},
+        "urgency": case.urgency,
     }
-    if "reception" in keys:
-        content["reception"] = {"method": sheet.method, "discovery": case.discovery}
-    if "urgency" in keys:
-        content["urgency"] = case.urgency
     return content
 
 
@@ -153,40 +159,57 @@ def take_in(session: Session, actor: Actor, handoff: Handoff, sheet: Sheet | Non
     return snap
 
 
-def snapshot_missing(session: Session, batch: int = 1000) -> int:
+def snapshot_missing(session: Session, batch: int = 2000) -> int:
     """Give every hand-off without a snapshot its seq-1 snapshot from the live sheet, and name it
-    in the hand-off's 提供記録 (for rows written by bulk paths: the demo generator). Returns how
-    many were made."""
-    from sqlalchemy import exists, update
+    in the hand-off's 提供記録 (for rows written by bulk paths: the demo generator). One whole-
+    sheet content per sheet, cut per hand-off by domain.snapshot.restrict; rows inserted and
+    disclosures linked per batch. Returns how many were made."""
+    from sqlalchemy import exists, insert, update
 
     from kodoku_desk.models import Disclosure
+    from kodoku_desk.models import Staff as StaffRow
 
+    names = {"agency": {i: n for i, n in session.execute(select(Agency.id, Agency.name))},
+             "staff": {i: n for i, n in session.execute(select(StaffRow.id,
+                                                                StaffRow.display_name))}}
     made, last = 0, 0
     while True:
-        rows = list(session.scalars(
+        handoffs = list(session.scalars(
             select(Handoff).where(Handoff.id > last, ~exists().where(
                 HandoffSnapshot.handoff_id == Handoff.id)).order_by(Handoff.id).limit(batch)))
-        if not rows:
+        if not handoffs:
             return made
-        for h in rows:
+        last = handoffs[-1].id
+        full: dict[int, dict[str, Any]] = {}  # one whole-sheet content per sheet in the batch
+        rows = []
+        for h in handoffs:
             sheet = session.get(Sheet, h.sheet_id) if h.sheet_id else session.scalar(
                 select(Sheet).where(Sheet.case_id == h.case_id)
                 .order_by(Sheet.received_at.desc(), Sheet.id.desc()).limit(1))
-            last = h.id
             if sheet is None:
                 continue
-            content = sheet_content(session, sheet, list(h.share or []))
-            snap = HandoffSnapshot(handoff_id=h.id, seq=1, sheet_id=sheet.id,
-                                   sections=content["sections"], content=content,
-                                   sha256=rules.digest(content), at=h.sent_at,
-                                   created_by=h.created_by)
-            session.add(snap)
-            session.flush()
+            if sheet.id not in full:
+                full[sheet.id] = full_content(session, sheet, names)
+            content = rules.restrict(full[sheet.id], list(h.share or []),
+                                     section_of(load_template(sheet.template_version)))
+            rows.append({"handoff_id": h.id, "seq": 1, "sheet_id": sheet.id,
+                         "sections": content["sections"], "content": content,
+                         "sha256": rules.digest(content), "at": h.sent_at,
+                         "created_by": h.created_by, "migrated": False})
+        if rows:
+            session.execute(insert(HandoffSnapshot), rows)
+            ids = [r["handoff_id"] for r in rows]
+            first = (select(HandoffSnapshot.id).where(
+                HandoffSnapshot.handoff_id == Disclosure.handoff_id, HandoffSnapshot.seq == 1)
+                .scalar_subquery())
+            digest = (select(HandoffSnapshot.sha256).where(
+                HandoffSnapshot.handoff_id == Disclosure.handoff_id, HandoffSnapshot.seq == 1)
+                .scalar_subquery())
             session.execute(update(Disclosure).where(
-                Disclosure.handoff_id == h.id, Disclosure.channel == "handoff",
-                Disclosure.snapshot_id.is_(None)).values(snapshot_id=snap.id,
-                                                         content_hash=snap.sha256))
-            made += 1
+                Disclosure.handoff_id.in_(ids), Disclosure.channel == "handoff",
+                Disclosure.snapshot_id.is_(None)).values(snapshot_id=first, content_hash=digest)
+                .execution_options(synchronize_session=False))
+            made += len(rows)
         session.flush()
         session.expunge_all()
 
