@@ -230,3 +230,17 @@ def test_sheet_content_is_what_the_template_sections_hold(world):
     assert "address" not in content["person"] and content["person"]["name"] == "福山 トメ"
     assert content["answers"] == {"hearing_living": "年金のみ"}
     assert content["worries"] and content["household"] == []
+
+
+def test_a_receiver_finds_a_case_by_phone_only_if_the_phone_was_provided(world):
+    from intake_data import agency_id
+
+    hid = handoffs.send(world.north, world.case_8050.case_id,
+                        agency_id(world.north, "生活福祉課"), "家計の相談",
+                        share=["hearing_living"], basis="法令に基づく通告", basis_reason="テスト")
+    welfare = world.staff_of("生活福祉課")
+    assert search_cases(welfare, "福山 トメ").total == 1  # the name travels with every hand-off
+    assert search_cases(welfare, "084-900-0001").total == 0  # the phone was not provided
+    assert search_cases(world.staff_of(FUKI), "084-900-0001").total == 1  # provided with basic
+    handoffs.add_share(world.north, hid, ["basic"])
+    assert search_cases(welfare, "0849000001").total == 1

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import String, and_, cast, exists, func, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.text import phone_key, search_key
 from kodoku_desk.errors import UserError
-from kodoku_desk.models import Agency, Block, Case, CaseField, Handoff, Person
+from kodoku_desk.models import Agency, Block, Case, CaseField, Handoff, HandoffSnapshot, Person
 from kodoku_desk.models.cases import CASE_STATUS_LABELS, CASE_STATUSES, URGENCIES
 from kodoku_desk.services import uow
 from kodoku_desk.services.access import scope_clause
@@ -125,13 +125,33 @@ def matching_cases(session: Session, actor: Actor, query: str):
         parts.append(search_index.case_ids(("keys", "notes"), long))
         notes = []
     elif long:
-        parts.append(search_index.case_ids(("keys",), long))
+        words = [t for t in long if not t.isdigit()]
+        digits = [t for t in long if t.isdigit()]
+        if words:
+            parts.append(search_index.case_ids(("keys",), words))
+        if digits:  # a phone number finds a received case only if its phone was provided
+            parts.append(select(Case.id).where(
+                Case.id.in_(search_index.case_ids(("keys",), digits)), phone_visible(actor)))
     if notes and actor.sees_all_cases:
         parts.append(search_index.case_ids(("notes",), notes))
     elif notes and actor.agency_id is not None:
         parts.append(select(Case.id).where(Case.id.in_(search_index.case_ids(("notes",), notes)),
                                            Case.owner_agency_id == actor.agency_id))
     return parts[0] if len(parts) == 1 else union(*parts)
+
+
+def phone_visible(actor: Actor):
+    """The person's phone is the actor's to search by: its own agency's case, or a case handed
+    to it with ご本人について (the section that carries the phone) while access lasts."""
+    from kodoku_desk.services.access import granting_clause
+
+    if actor.sees_all_cases:
+        return true()
+    # The JSON list is stored as text: '"basic"' marks the section key exactly.
+    handed = exists().where(HandoffSnapshot.handoff_id == Handoff.id, Handoff.case_id == Case.id,
+                            granting_clause(actor.agency_id),
+                            cast(HandoffSnapshot.sections, String).contains('"basic"'))
+    return or_(Case.owner_agency_id == actor.agency_id, handed)
 
 
 def _check_filters(f: CaseFilters) -> None:
