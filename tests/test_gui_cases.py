@@ -87,9 +87,9 @@ def test_receiving_agency_view_hides_unshared_sections(qtbot, world, make_ctx):
     page.open_case(world.case_8050.case_id)
     wait_runner(qtbot, ctx.runner)
     view = page.case_view
-    assert view.notice.isVisibleTo(page) and "共有された範囲" in view.notice.text()
+    assert view.notice.isVisibleTo(page) and "提供を受けた内容" in view.notice.text()
     text = view.sheet_text.toPlainText()
-    assert "要介護2" not in text and "8050世帯" not in text and "共有されていない項目" in text
+    assert "要介護2" not in text and "8050世帯" not in text and "提供されていない項目" in text
     assert view.consent_model.rowCount() == 0
 
     page.open_case(world.case_south.case_id)  # never handed to ふきのとう

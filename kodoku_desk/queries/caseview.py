@@ -8,7 +8,7 @@ services.access."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ from kodoku_desk.models import (
     Staff,
 )
 from kodoku_desk.models.cases import CASE_STATUS_LABELS
+from kodoku_desk.queries import received as received_q
 from kodoku_desk.services import access, audit, sharing, uow
 from kodoku_desk.services import attachments as attachment_service
 from kodoku_desk.services import consent as consent_service
@@ -99,6 +100,7 @@ class TimelineEntry:
     agency: str
     note: str
     alternative: str
+    kind: str = ""  # 追加提供 / 同意撤回 (from_state == to_state); "" for a step
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class CaseView:
     plans: dict[str, int]  # status → count
     sees_everything: bool  # False for a receiving agency (only shared sections)
     is_owner: bool
+    provided: list = field(default_factory=list)  # queries.received.Provision, for a receiver
 
 
 def load_case_view(signed: Signed, case_id: int, today: date | None = None) -> CaseView:
@@ -190,16 +193,22 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
         show_household = any("household" in c["sections"] for c in received)
         household = _received_household(received, today) if show_household else []
         sheets = [_received_sheet(c) for c in received]
+    urgency, discovery = case.urgency, case.discovery
+    if received is not None:  # only what the snapshots carried (緊急度, 受付 sections)
+        urgency = next((c["urgency"] for c in received if c.get("urgency")), "")
+        discovery = next((c["reception"].get("discovery", "") for c in received
+                          if c.get("reception")), "")
     return CaseView(
         case.id, case.case_no, case.status, CASE_STATUS_LABELS.get(case.status, case.status),
-        case.urgency, case.urgent_path, case.multi_agency, list(case.fields or []),
-        case.owner_agency_id, names["owner"], names["block"], case.opened_at, case.discovery,
+        urgency, case.urgent_path, case.multi_agency, list(case.fields or []),
+        case.owner_agency_id, names["owner"], names["block"], case.opened_at, discovery,
         person, household, not show_household, sheets,
         consent_service.consents_for_case(s, case_id) if sees_all else [],
         handoff_rows, _timeline(s, handoff_rows),
         _routing(s, case_id) if sees_all else [],
         attachment_service.list_for_case(s, case_id) if sees_all else [],
-        _plans(s, case_id), sees_all, case.owner_agency_id == actor.agency_id)
+        _plans(s, case_id), sees_all, case.owner_agency_id == actor.agency_id,
+        received_q.provisions(s, actor, case_id) if not sees_all else [])
 
 
 def _date(value: str | None) -> date | None:
@@ -323,9 +332,12 @@ def format_value(value: object) -> str:
 
 def _timeline(s: Session, rows: list[handoff_service.HandoffRow]) -> list[TimelineEntry]:
     to_agency = {h.id: h.to_agency for h in rows}
+    events = handoff_service.events(s, list(to_agency))
+    kinds = received_q.event_kinds(s, [e.id for e in events])
     return [TimelineEntry(e.at, e.handoff_id, to_agency.get(e.handoff_id, ""), e.from_state,
-                          e.to_state, e.actor_name, e.agency_name, e.note, e.alternative)
-            for e in handoff_service.events(s, list(to_agency))]
+                          e.to_state, e.actor_name, e.agency_name, e.note, e.alternative,
+                          kinds.get(e.id, ""))
+            for e in events]
 
 
 def _routing(s: Session, case_id: int) -> list[RoutingView]:

@@ -400,10 +400,12 @@ def _to_rows(session: Session, results, today: date, *, as_receiver: bool = Fals
     for h, case_no, person, src, dst in results:
         e = last.get(h.id)
         ended = not rules.grants_access(h.state, h.consent_ended_at is not None)
+        stub = ended and as_receiver  # what the sender wrote can identify the person too
         rows.append(HandoffRow(
-            h.id, h.case_id, case_no, STUB_NAME if ended and as_receiver else person,
+            h.id, h.case_id, case_no, STUB_NAME if stub else person,
             h.from_agency_id, src, h.to_agency_id, dst, h.state,
-            h.version, h.reason, h.request, list(h.share), h.basis, h.basis_reason,
+            h.version, "" if stub else h.reason, "" if stub else h.request, list(h.share),
+            h.basis, h.basis_reason,
             h.consent_override, h.sent_at, h.due_on, h.acknowledged_at, h.closed_at,
             rules.is_overdue(h.state, h.due_on, today), e.note if e else "",
             e.alternative if e else "", e.at if e else None, e.to_state if e else "", ended))
@@ -462,6 +464,7 @@ class EventRow:
     at: datetime
     note: str
     alternative: str
+    kind: str = ""  # "" for a step; 追加提供 / 同意撤回 (domain.handoff)
 
 
 def events(session: Session, handoff_ids: Iterable[int]) -> list[EventRow]:
@@ -476,7 +479,7 @@ def events(session: Session, handoff_ids: Iterable[int]) -> list[EventRow]:
          .outerjoin(Agency, Agency.id == HandoffEvent.agency_id)
          .where(HandoffEvent.handoff_id.in_(ids)).order_by(HandoffEvent.at, HandoffEvent.id))
     return [EventRow(e.id, e.handoff_id, e.from_state, e.to_state, e.actor_id, who, e.agency_id,
-                     agency or "", e.at, e.note, e.alternative)
+                     agency or "", e.at, e.note, e.alternative, e.kind)
             for e, who, agency in session.execute(q)]
 
 

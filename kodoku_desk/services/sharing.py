@@ -311,8 +311,8 @@ def received_sheets(session: Session, actor: Actor, case_id: int) -> list[dict[s
         if snap.sheet_id is not None:
             seen[snap.sheet_id] = snap.content.get("sheet", {}).get("template_version", "v1")
     out = [_merged_for_sheet(snaps, sid, version) for sid, version in seen.items()]
-    return sorted((c for c in out if c), key=lambda c: c["sheet"].get("received_at") or "",
-                  reverse=True)
+    return sorted((c for c in out if c), key=lambda c: (c["sheet"].get("received_at") or "",
+                                                       c["sheet"].get("id") or 0), reverse=True)
 
 
 # ------------------------------------------------------------------------- ending access

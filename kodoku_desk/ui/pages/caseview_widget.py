@@ -1,6 +1,7 @@
 """The case view: person, household, sheets, consent and hand-offs with their timeline on one
 screen (a header with unmistakable 緊急 / 多機関協働 flags, tabs below). Data comes from
-services.caseview in one background call; actions call the intake domain's services."""
+queries.caseview in one background call; actions call the intake domain's services (追加提供:
+ui.pages.sharing). A receiving agency's sheets say what it was given and when."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from kodoku_desk.domain import dates
 from kodoku_desk.domain.changes import Change
+from kodoku_desk.errors import AccessDenied
 from kodoku_desk.services.attachments import KINDS as ATTACHMENT_KINDS
 from kodoku_desk.ui.ops import Latest, error_text
+from kodoku_desk.ui.pages import sharing as sharing_ui
 from kodoku_desk.ui.tables import fit_columns
 from kodoku_desk.ui.widgets import Column, DateField, FieldError, RowsTableModel
 
@@ -79,6 +82,7 @@ def _fit(view: QTableView) -> None:
 
 HANDOFF_COLUMNS = [
     ("to_agency", "つなぎ先"), ("from_agency", "送付元"), ("state", "状態"),
+    ("access_ended", "提供", lambda v: "提供終了" if v else ""),
     ("sent_at", "送付日", wareki), ("due_on", "受理期限", wareki),
     ("overdue", "期限超過", lambda v: "期限超過" if v else ""),
     ("basis", "根拠"), ("consent_override", "同意外", lambda v: "同意外" if v else ""),
@@ -115,11 +119,12 @@ ATTACHMENT_COLUMNS = [
 
 
 def _event_text(entry) -> str:
-    return f"{entry.from_state} → {entry.to_state}" if entry.from_state else entry.to_state
+    return sharing_ui.event_text(entry.from_state, entry.to_state, entry.kind)
 
 
 class TimelineModel(RowsTableModel):
-    """The できごと column shows the step (送付 → 受理), not only the new state."""
+    """The できごと column shows the step (送付 → 受理), not only the new state, or the kind of
+    an event that kept the state (追加提供, 同意撤回)."""
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if index.isValid() and role == Qt.ItemDataRole.DisplayRole and index.column() == 2:
@@ -211,15 +216,25 @@ class CaseViewWidget(QWidget):
         self.timeline_table.setModel(self.timeline_model)
         self.send_button = QPushButton("新しいつなぎを送る…")
         self.send_button.clicked.connect(self._send_dialog)
+        self.add_share_button = QPushButton("追加提供…")
+        self.add_share_button.clicked.connect(self._add_share_dialog)
+        self.add_share_note = QLabel("")
+        self.add_share_note.setWordWrap(True)
+        self.add_share_note.setStyleSheet("color: #555555;")
+        self.add_share_note.hide()
+        self.handoff_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_add_share())
         top = QWidget()
         tv = QVBoxLayout(top)
         tv.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(QLabel("つなぎ（機関ごと）"))
         row.addStretch(1)
+        row.addWidget(self.add_share_button)
         row.addWidget(self.send_button)
         tv.addLayout(row)
         tv.addWidget(self.handoff_table)
+        tv.addWidget(self.add_share_note)
         bottom = QWidget()
         bv = QVBoxLayout(bottom)
         bv.setContentsMargins(0, 0, 0, 0)
@@ -294,6 +309,21 @@ class CaseViewWidget(QWidget):
         if self.view is None or self.view.id != self.case_id:
             self.title.setText("ケースを開けませんでした")
             self.view = None
+        if isinstance(exc, AccessDenied) and self.case_id is not None:
+            self._explain_refusal(self.case_id)
+
+    def _explain_refusal(self, case_id: int) -> None:
+        """A case this agency was given but whose provision ended: say so, not a bare refusal."""
+        from kodoku_desk.queries.received import access_end
+
+        signed = self.ctx.signed
+
+        def explain(end) -> None:
+            if end is not None:
+                self._say(sharing_ui.ended_sentence(end))
+
+        show, failed = self._latest.guard("case", explain, lambda _e: None)
+        self.ctx.runner.query(lambda: access_end(signed, case_id), show, failed, parent=self)
 
     def show_view(self, view) -> None:
         self.view = view
@@ -311,7 +341,8 @@ class CaseViewWidget(QWidget):
             f"分野: {'・'.join(view.fields) or '—'}　発見経路: {view.discovery or '—'}")
         if not view.sees_everything:
             self.notice.setText("このケースは他機関から「つなぎ」を受けたものです。"
-                                "共有された範囲だけを表示しています。")
+                                "提供を受けた内容（送付・追加提供の時点の写し）だけを表示しています。"
+                                "提供されていない項目は表示しません。")
         self.notice.setVisible(not view.sees_everything)
         self._fill_person(view)
         self.sheet_text.setHtml(sheets_html(view))
@@ -326,6 +357,7 @@ class CaseViewWidget(QWidget):
         self.plans_label.setText(f"支援プラン: {plans or 'まだありません'}")
         intake = self.ctx.actor.is_intake
         self.send_button.setEnabled(intake)
+        self._update_add_share()
         self.withdraw_button.setEnabled(intake and view.sees_everything and bool(view.consents))
         # Tables are measured when their tab is on show: a case with thirty hand-offs has
         # hundreds of timeline rows, and measuring every tab at once stalls the window.
@@ -358,6 +390,28 @@ class CaseViewWidget(QWidget):
             return
         SendDialog(self.ctx, self.view, self).exec()  # its write's change reloads this view
 
+    def selected_handoff(self):
+        rows = self.handoff_table.selectionModel().selectedRows()
+        return self.handoff_model.row_at(rows[0].row()) if rows else None
+
+    def _update_add_share(self) -> None:
+        """追加提供 for the sending agency on an open hand-off; otherwise disabled, saying why."""
+        row = self.selected_handoff()
+        why = ("追加提供するつなぎを一覧から選んでください。" if row is None
+               else sharing_ui.share_blocker(row, self.ctx.actor))
+        self.add_share_button.setEnabled(self.view is not None and not why)
+        self.add_share_button.setToolTip(why or f"「{row.to_agency}」へシートの項目を追加で提供します。")
+        self.add_share_note.setText(why if row is not None else "")
+        self.add_share_note.setVisible(row is not None and bool(why))
+
+    def _add_share_dialog(self) -> None:
+        row = self.selected_handoff()
+        if self.view is None or row is None:
+            self._say("追加提供するつなぎを一覧から選んでください。")
+            return
+        # Its write's change reloads this view.
+        sharing_ui.AddShareDialog(self.ctx, row.id, self).exec()
+
     def _withdraw_dialog(self) -> None:
         rows = self.consent_table.selectionModel().selectedRows()
         if self.view is None or not rows:
@@ -384,6 +438,9 @@ def sheets_html(view) -> str:
     for sheet in view.sheets:
         parts.append(f"<h2>「つながる」シート（{escape(dates.to_both(sheet.received_at.date()))}"
                      f"　{escape(sheet.agency)}・{escape(sheet.worker)}）</h2>")
+        if not view.sees_everything:  # a receiving agency: what it was given of this sheet
+            parts.append(sharing_ui.provided_html(
+                [p for p in view.provided if p.sheet_id == sheet.id], sheet.hidden_sections))
         if sheet.worries:
             worries = "・".join(escape(w) for w in sheet.worries)
             pressing = (f"<br><b>いちばん困っていること:</b> {escape(sheet.most_pressing)}"
@@ -398,9 +455,6 @@ def sheets_html(view) -> str:
                 f"<tr><th align='left' valign='top' style='padding-right:16px'>{escape(a.label)}</th>"
                 f"<td>{escape(a.value).replace(chr(10), '<br>')}</td></tr>" for a in sec.answers)
                 + "</table>")
-        if sheet.hidden_sections:
-            parts.append("<p style='color:#777'>共有されていない項目: "
-                         + escape("・".join(sheet.hidden_sections)) + "</p>")
     return "".join(parts)
 
 

@@ -32,6 +32,7 @@ from kodoku_desk.domain.changes import Change
 from kodoku_desk.errors import UserError
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, DONE, RETURNED, SENT, WITHDRAWN
 from kodoku_desk.ui.ops import Latest, error_text
+from kodoku_desk.ui.pages import sharing as sharing_ui
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.caseview_widget import stamp, wareki
 from kodoku_desk.ui.tables import fit_columns
@@ -92,6 +93,8 @@ def details_html(row) -> str:
         lines.append(("最新のメモ", row.last_note))
     if row.last_alternative:
         lines.append(("代わりの提案", row.last_alternative))
+    if row.access_ended:
+        lines.append(("提供", sharing_ui.ended_label(row)))
     cells = "".join(f"<tr><th align='left' valign='top' style='padding-right:12px'>{escape(k)}</th>"
                     f"<td>{escape(v or '')}</td></tr>" for k, v in lines)
     return f"<table>{cells}</table>"
@@ -272,6 +275,19 @@ class BoxPage(Page):
                              "<p style='color:#777'>一覧からつなぎを選ぶと、ここに内容が出ます。</p>")
         self.open_button.setEnabled(row is not None)
         self.update_actions(row)
+        self._load_timeline(row)
+
+    def _load_timeline(self, row) -> None:
+        """The hand-off's events beside its details (追加提供 and 同意撤回 with their notes)."""
+        from kodoku_desk.queries.received import handoff_timeline
+
+        signed = self.ctx.signed
+        show, failed = self._latest.guard(
+            "timeline", lambda events: self.details.setHtml(
+                sharing_ui.with_timeline(details_html(row), events)), lambda _e: None)
+        if row is not None:  # (None: the new ticket drops an answer still on its way)
+            self.ctx.runner.query(lambda: handoff_timeline(signed, row.id), show, failed,
+                                  parent=self)
 
     def update_actions(self, row) -> None:
         """Subclasses enable their action buttons for the selected row."""
@@ -330,6 +346,26 @@ class InboxPage(BoxPage):
 
     def default_bucket(self) -> str | None:
         return "未受理"
+
+    def open_selected_case(self) -> None:
+        """A stub row (the provision ended) opens only if another hand-off still grants access;
+        otherwise the page says in one sentence why the case is closed to this agency."""
+        from kodoku_desk.queries.received import access_end
+
+        row = self.selected_row()
+        if row is None or not row.access_ended:
+            super().open_selected_case()
+            return
+        signed, case_id, hid = self.ctx.signed, row.case_id, row.id
+
+        def opened(end) -> None:
+            if end is None:
+                self.ctx.open_case(case_id)
+            else:
+                self._say(sharing_ui.ended_sentence(end))
+
+        self.ctx.runner.query(lambda: access_end(signed, case_id, hid), opened, self._show_error,
+                              parent=self)
 
     def fetch(self, signed, agency_id, bucket):
         from kodoku_desk.queries.boxes import inbox_data

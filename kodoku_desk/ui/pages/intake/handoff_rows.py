@@ -31,6 +31,16 @@ DEFAULT_SHARE = ("basic", "worries")  # the sections shared unless the worker sa
 Covers = Callable[[int], bool]  # does the consent being entered cover this agency id?
 
 
+def consent_hint(covered: bool, basis: str) -> tuple[str, str]:
+    """The line beside a destination: does the consent cover it (domain.consent.covers, asked by
+    the caller), and what the chosen basis means then. (text, style sheet)."""
+    if covered:
+        return "同意の範囲内", "color: #1f6f43; font-weight: bold;"
+    if basis == BASIS_CONSENT:
+        return "同意の範囲外: 別の根拠と理由が必要です", ERROR_STYLE
+    return "同意の範囲外（同意なしの提供として記録されます）", "color: #a35200; font-weight: bold;"
+
+
 class HandoffEditor(QFrame):
     """つなぎ先: agency, 理由, 依頼内容, 共有範囲, and the basis when outside consent."""
 
@@ -100,18 +110,11 @@ class HandoffEditor(QFrame):
         if agency_id is None:
             self.consent_note.setText("")
             return
-        covered = self.covers(agency_id)
         is_consent = self.basis.currentText() == BASIS_CONSENT
         self.basis_reason.setEnabled(not is_consent)
-        if covered:
-            self.consent_note.setText("同意の範囲内")
-            self.consent_note.setStyleSheet("color: #1f6f43; font-weight: bold;")
-        elif is_consent:
-            self.consent_note.setText("同意の範囲外: 別の根拠と理由が必要です")
-            self.consent_note.setStyleSheet(ERROR_STYLE)
-        else:
-            self.consent_note.setText("同意の範囲外（同意なしの提供として記録されます）")
-            self.consent_note.setStyleSheet("color: #a35200; font-weight: bold;")
+        text, style = consent_hint(self.covers(agency_id), self.basis.currentText())
+        self.consent_note.setText(text)
+        self.consent_note.setStyleSheet(style)
 
     def to_input(self) -> SendInput:
         return SendInput(self.agency.currentData(), self.reason.text(), self.request.text(),
