@@ -92,9 +92,9 @@ def _open_case(signed, samples, i, scratch):
 
 def _open_received_case(signed, samples, i, scratch):
     """A receiving agency opens a case handed to it: what its snapshots disclosed, never the
-    live record (issue 11). Prepared untimed: a hand-off in progress and a 受付 worker of its
-    receiving agency."""
-    from sqlalchemy import select
+    live record (issue 11). Prepared untimed: a hand-off that still grants access and a 受付
+    worker of its receiving agency."""
+    from sqlalchemy import func, select
 
     from kodoku_desk.domain.actor import Actor
     from kodoku_desk.models import Handoff, HandoffSnapshot, Staff
@@ -102,13 +102,15 @@ def _open_received_case(signed, samples, i, scratch):
 
     case_view = find(*CASEVIEW)
     with signed.store.read() as s:
-        found = s.execute(select(Handoff.case_id, Handoff.to_agency_id)
-                          .join(HandoffSnapshot, HandoffSnapshot.handoff_id == Handoff.id)
-                          .where(Handoff.state.in_(("受理", "対応中")),
-                                 Handoff.consent_ended_at.is_(None))
-                          .order_by(Handoff.id).offset(i * 7).limit(1)).first()
+        granting = (select(Handoff.case_id, Handoff.to_agency_id)
+                    .join(HandoffSnapshot, HandoffSnapshot.handoff_id == Handoff.id)
+                    .where(Handoff.state.not_in(("返送", "取下げ")),
+                           Handoff.consent_ended_at.is_(None)))
+        total = s.scalar(select(func.count()).select_from(granting.subquery())) or 0
+        found = s.execute(granting.order_by(Handoff.id).offset((i * 7) % max(total, 1))
+                          .limit(1)).first()
         if found is None:
-            raise LookupError("受理・対応中のつなぎがありません（件数が少なすぎます）")
+            raise LookupError("提供中のつなぎがありません（件数が少なすぎます）")
         for staff in s.scalars(select(Staff).where(Staff.agency_id == found.to_agency_id,
                                                    Staff.active.is_(True)).order_by(Staff.id)):
             s.refresh(staff, ["agency"])
