@@ -240,6 +240,8 @@ class Vocabulary:
     place_endings: frozenset[str]
     name_suffixes: tuple[str, ...]
     surnames: tuple[str, ...]  # longest first
+    surname_set: frozenset[str] = frozenset()
+    surname_length: int = 0
     fold_table: dict[int, int] = field(compare=False, repr=False, default_factory=dict)
     role_re: re.Pattern = field(compare=False, repr=False, default=re.compile("(?!)"))
     role_end_re: re.Pattern = field(compare=False, repr=False, default=re.compile("(?!)"))
@@ -265,6 +267,8 @@ def parse_vocabulary(raw: object, source: str = "redaction_words.json") -> Vocab
     if not isinstance(raw, dict):
         raise UserError(f"匿名化の語の一覧 {source}: 最上位は JSON のオブジェクトにしてください。")
     table = {**_FOLD, **_variants(raw, source)}
+    surnames = tuple(sorted({w for w in _words(raw, "surnames", source, table) if len(w) >= 2},
+                            key=len, reverse=True))
     by_length = lambda words: tuple(sorted(dict.fromkeys(words), key=len, reverse=True))  # noqa: E731
     honorifics = by_length(_words(raw, "honorifics", source, table))
     if not honorifics:
@@ -287,7 +291,8 @@ def parse_vocabulary(raw: object, source: str = "redaction_words.json") -> Vocab
         not_name_endings=tuple(_words(raw, "not_name_endings", source, table)),
         place_endings=frozenset(_words(raw, "place_endings", source, table)),
         name_suffixes=by_length(_words(raw, "name_suffixes", source, table)),
-        surnames=by_length(w for w in _words(raw, "surnames", source, table) if len(w) >= 2),
+        surnames=surnames, surname_set=frozenset(surnames),
+        surname_length=max(map(len, surnames), default=0),
         fold_table=table,
         role_re=re.compile(f"(?:{alternatives}){joined}"),
         role_end_re=re.compile(f"(?:{alternatives}){joined}$"),
@@ -549,8 +554,7 @@ class Redactor:
                 if hon:
                     self._candidate(t, segment, end, hon, found)
         for m in _SURNAME_KANA.finditer(k):  # 佐藤まゆみさん: a surname, a given name in kana
-            if not any(h.startswith(s, m.start()) and len(s) == len(m.group(1))
-                       for s in v.surnames):
+            if h[m.start():m.end(1)] not in v.surname_set:
                 continue
             for end in range(m.end(1) + 1, m.end() + 1):
                 hon = self._honorific_at(h, end)
@@ -569,8 +573,8 @@ class Redactor:
             run = _KANJI_RUN.match(k, p)
             if run is None:
                 continue
-            surname = next((s for s in v.surnames if h.startswith(s, p)
-                            and p + len(s) <= run.end()), None)
+            surname = next((h[p:p + n] for n in range(min(v.surname_length, run.end() - p), 1, -1)
+                            if h[p:p + n] in v.surname_set), None)
             if surname is None:
                 continue
             after = p + len(surname)
