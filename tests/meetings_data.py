@@ -160,6 +160,41 @@ TANAKA = CaseSpec(
              "visitor_contact": "080-5555-6666", "phone_mobile": "090-7777-8888"},
 )
 
+# The redaction corpus (issue 11): the person's name in every spelling, household members, a
+# 来談者, third parties after role words and before honorifics, ordinary words that must stay,
+# addresses, phone numbers, birth dates and ages. No one shares the family name 福山, so 福山様 is
+# the person; the 吉井 are three people, so 吉井 alone is masked.
+FUKUYAMA = CaseSpec(
+    PersonSpec("福山 トメ", "ふくやま とめ", date(1944, 3, 5), "福山市霞町1-2-3 ひまわり荘201号室",
+               "084-922-3344"),
+    [PersonSpec("吉井 和子", "よしい かずこ", date(1970, 8, 9), "福山市霞町1-2-3", "", "長女"),
+     PersonSpec("吉井 翔太", "よしい しょうた", date(2010, 4, 2), "", "", "孫", ["18歳未満"])],
+    consent="none",
+    worries=["介護", "地域・近所との関係"],
+    wishes="福山トメです。ふくやま とめ、フクヤマ トメ、ﾌｸﾔﾏﾄﾒ、福山　トメとも書かれます。",
+    notes=("トメさんは独居。福山様から電話あり（０８４－９２２－３３４４、携帯090-1234-5678）。"
+           "長女の和子さん（ヨシイ カズコ）と孫の翔太くんが週末に来る。娘婿の吉井 正が来談。"
+           "隣人の佐藤花子さんが見守り、佐藤さんは毎日声をかけている。民生委員の山本氏、"
+           "大家の鈴木が家賃を督促。担任の高田先生とも連絡。友人のマイケルが買い物を手伝う。"
+           "お母さんと皆さん、お客様、ヘルパーさん、包括さんにもよろしく。様子を見る。"
+           "昭和19年3月5日生まれ、S45.8.9生の長女。孫の生年月日：2010/4/2。令和7年4月1日に訪問。"
+           "本人は81歳、長女は55歳、孫は15歳。18歳未満の孫がいる。"
+           "住所は霞町1-2-3、旧住所は西町3丁目4番5号。福山市内で暮らす。"),
+    answers={"visitor_name": "吉井 正", "visitor_relation": "娘婿",
+             "visitor_contact": "080-2222-3333",
+             "hearing_social": "近所の人とは疎遠。ひまわり荘の管理人とは話す。"},
+)
+# What must not survive redaction of FUKUYAMA (squeezed, as pdftotext gives it back).
+FUKUYAMA_GONE = ("福山トメ", "ふくやま", "フクヤマ", "ﾌｸﾔﾏ", "トメ", "とめ", "和子", "カズコ", "よしい",
+                 "翔太", "吉井", "佐藤", "花子", "山本", "鈴木", "高田", "マイケル", "ひまわり荘",
+                 "0849223344", "084-922-3344", "０８４－９２２－３３４４", "090-1234-5678",
+                 "080-2222-3333", "1-2-3", "3丁目4番5号", "201号室", "昭和19年3月5日", "S45.8.9",
+                 "2010/4/2", "81歳", "55歳", "15歳", "K-2025-0004")
+# Ordinary words and town names that must stay as written.
+FUKUYAMA_KEPT = ("お母さん", "皆さん", "お客様", "ヘルパーさん", "包括さん", "様子を見る", "福山市内",
+                 "令和7年4月1日に訪問", "18歳未満の孫", "霞町（番地以下非表示）", "西町（番地以下非表示）",
+                 "近所の人とは疎遠", "福山市霞町（番地以下非表示）")
+
 
 @dataclass
 class MeetingWorld:

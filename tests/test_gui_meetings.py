@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
 from kodoku_desk.services import meetings, plans
@@ -18,9 +19,10 @@ from kodoku_desk.ui.ops import Runner
 from kodoku_desk.ui.pages.meetings import MeetingsPage, decisions, packets
 from kodoku_desk.ui.pages.meetings.packets import PacketDialog
 from kodoku_desk.ui.pages.meetings.parts import PartPanel
+from kodoku_desk.ui.pages.meetings.redaction import RedactionPreviewDialog
 from kodoku_desk.ui.pages.meetings.sessions import upcoming_first
 from tests.gui_helpers import type_text, wait_runner
-from tests.meetings_data import SUZUKI, YAMADA, make_case, setup_org
+from tests.meetings_data import FUKUYAMA, SUZUKI, YAMADA, make_case, setup_org
 
 pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots-meetings")
@@ -166,6 +168,96 @@ def test_packet_dialog_defaults_to_redacted_for_shienshashien(qtbot, page, tmp_p
     assert not dialog.use_password.isEnabled()
     dialog._check_and_accept()
     assert dialog.result() != QDialog.DialogCode.Accepted and "保存先" in dialog.error.text()
+
+
+def _case_study(page) -> int:
+    """FUKUYAMA (the redaction corpus, no consent) in a 支援者支援会議: redacted by default."""
+    signed = page.ctx.signed
+    case_id = make_case(signed, FUKUYAMA, 4)
+    sid = meetings.create_session(signed, "北部ブロック 事例検討", "令和7年7月1日",
+                                  parts=[("支援者支援会議", "事例検討")])
+    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    return sid
+
+
+def _pairs(dialog: RedactionPreviewDialog) -> set[tuple[str, str]]:
+    return {(r.original, r.replacement) for r in dialog.model.rows}
+
+
+def test_redaction_preview_dialog_lists_the_replacements_and_an_added_term(qtbot, page):
+    dialog = RedactionPreviewDialog(page, page.ctx, _case_study(page), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=20000)
+    assert [dialog.model.headerData(i, Qt.Orientation.Horizontal) for i in range(3)] == \
+        ["元の表記", "置き換え", "箇所"]
+    pairs = _pairs(dialog)
+    for pair in [("ﾌｸﾔﾏﾄﾒ", "A氏"), ("福山様", "A氏"), ("和子さん", "B氏"), ("佐藤花子さん", "第三者1"),
+                 ("山本氏", "第三者2"), ("０８４－９２２－３３４４", "（電話番号非表示）")]:
+        assert pair in pairs, pair
+    row = dialog.model.rows.index(next(r for r in dialog.model.rows if r.original == "佐藤花子さん"))
+    assert dialog.model.index(row, 2).data() == "第1部・事例1（K-2025-0004）：メモ"
+    assert "支援者支援会議" in dialog.parts_label.text() and dialog.ok_button.isEnabled()
+    assert not any(original == "ひまわり荘" for original, _ in pairs)
+
+    type_text(dialog.term_edit, "ひまわり荘")
+    dialog.term_kind.setCurrentIndex(1)  # 伏字
+    dialog.add_term()
+    assert not dialog.ok_button.isEnabled()  # until the new preview is in
+    qtbot.waitUntil(lambda: dialog.preview.extra_terms != (), timeout=20000)
+    assert ("ひまわり荘", "（伏字）") in _pairs(dialog) and dialog.ok_button.isEnabled()
+    selected = dialog.table.selectionModel().selectedRows()
+    assert selected and dialog.model.rows[selected[0].row()].original == "ひまわり荘"
+    assert dialog.added.count() == 1 and "（伏字）" in dialog.added.item(0).text()
+    _shot(dialog, "meetings_redaction_preview.png")
+
+    type_text(dialog.term_edit, "どこにもない語")
+    dialog.add_term()
+    qtbot.waitUntil(lambda: len(dialog.preview.extra_terms) == 2, timeout=20000)
+    assert "「どこにもない語」" in dialog.note.text()
+    dialog.added.setCurrentRow(1)
+    dialog.remove_term()
+    qtbot.waitUntil(lambda: len(dialog.preview.extra_terms) == 1, timeout=20000)
+    assert not dialog.note.isVisible()
+
+
+def test_redacted_export_goes_through_the_preview_and_writes_its_terms(qtbot, page, tmp_path,
+                                                                       monkeypatch):
+    sid = _case_study(page)
+    page.open_session(sid)
+    _settle(qtbot, page)
+    qtbot.waitUntil(lambda: page.view is not None and page.view.id == sid)
+    out = tmp_path / "事例検討.pdf"
+    seen: list[str] = []
+
+    def options(dialog: PacketDialog) -> int:
+        assert dialog.redacted_parts == ["支援者支援会議"]
+        assert dialog.ok_button.text() == "次へ（置き換えの確認）"
+        dialog.path.setText(str(out))
+        dialog._check_and_accept()
+        return dialog.result()
+
+    def check(dialog: RedactionPreviewDialog) -> int:
+        qtbot.waitUntil(lambda: dialog.preview is not None, timeout=20000)
+        type_text(dialog.term_edit, "マイケル")  # 第三者 (the default kind)
+        dialog.add_term()
+        qtbot.waitUntil(lambda: dialog.preview.extra_terms != (), timeout=20000)
+        seen.append(dialog.summary.text())
+        dialog._check_and_accept()
+        return dialog.result()
+
+    monkeypatch.setattr(PacketDialog, "exec", options)
+    monkeypatch.setattr(RedactionPreviewDialog, "exec", check)
+    page.editor.export_packet()
+    _settle(qtbot, page)
+    qtbot.waitUntil(lambda: page.editor.last_export is not None, timeout=20000)
+    result = page.editor.last_export
+    assert result.redacted and result.added_terms == 1 and seen and "置き換え" in seen[0]
+    assert f"置き換え {result.replacements}か所・追加した語句 1件" in page.editor.session_error.text()
+    text = "".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    assert "マイケル" not in text and "友人の第三者5" in text
+    assert "トメ" not in text and "佐藤" not in text and "A氏" in text
 
 
 def test_sessions_list_upcoming_first():

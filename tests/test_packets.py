@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import date
@@ -23,6 +24,7 @@ from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import AuditEntry, Disclosure
 from kodoku_desk.services import meeting_packets, meetings
+from kodoku_desk.services.meeting_packets import ExtraTerm
 
 
 @pytest.fixture
@@ -419,10 +421,11 @@ def test_redactor_finds_names_in_every_spelling_and_keeps_ordinary_words():
             "S47.6.15生。昭和18年2月3日生まれ。1999年1月2日生まれの人。電話０８４－９２８－１２３４。"
             "本人は54歳、母は83歳。")
     out = r.text(text)
-    for gone in ("山田", "太郎", "タロウ", "はなこ", "東桜町", "S47.6.15", "昭和18年2月3日",
+    for gone in ("山田", "太郎", "タロウ", "はなこ", "3-5", "S47.6.15", "昭和18年2月3日",
                  "1999年1月2日", "０８４", "54歳", "83歳"):
         assert gone not in out, (gone, out)
-    assert out.startswith("A氏とA氏、B氏。（氏名非表示）さんは（住所非表示）")
+    # 山田 alone is both people's: masked; the town stays, 番地 and below go.
+    assert out.startswith("A氏とA氏、B氏。（氏名非表示）さんは東桜町（番地以下非表示）に住む")
     assert "C氏が翔ぶ" in out  # a one-kanji given name only before an honorific
     assert "50歳代" in out and "80歳代" in out
     assert code_name(25) == "Z氏" and code_name(26) == "AA氏"
@@ -437,3 +440,136 @@ def test_redacted_docx_has_no_identifying_details_either(world, out_dir):
         for s in _identifying_strings(person):
             assert squeeze(s) not in flat, (person.name, s)
     assert "A氏" in flat and "事例1" in flat and "正男" not in flat
+
+
+# --- redaction that catches every spelling (issue 11 part 4) ------------------------------------
+
+
+@pytest.fixture
+def corpus(signed):
+    """FUKUYAMA (no consent) in a 支援者支援会議, redacted by default; one member agency."""
+    from meetings_data import FUKUYAMA, setup_org
+
+    agencies = setup_org(signed)
+    case_id = make_case(signed, FUKUYAMA, 4)
+    sid = meetings.create_session(signed, "北部ブロック 事例検討", "R7.7.1",
+                                  parts=[("支援者支援会議", "事例検討")])
+    part = meetings.get_session(signed, sid).parts[0].id
+    meetings.set_members(signed, part, [
+        meetings.MemberSpec(agency_id=agencies["北部地域包括支援センター"])])
+    meetings.add_case(signed, part, case_id)
+    return signed, sid, case_id
+
+
+ADDED = (ExtraTerm("ひまわり荘"), ExtraTerm("マイケル", third_party=True))
+
+
+def _check_redacted(flat: str) -> None:
+    from meetings_data import FUKUYAMA_GONE, FUKUYAMA_KEPT
+
+    assert [g for g in FUKUYAMA_GONE if g in flat] == []
+    assert [k for k in FUKUYAMA_KEPT if k not in flat] == []
+    for code in ("A氏", "B氏", "C氏", "D氏", "第三者1", "第三者2", "第三者3", "第三者4", "第三者5",
+                 "（伏字）の管理人", "事例1"):
+        assert code in flat, code
+    assert "A氏です。A氏、A氏、A氏、A氏とも書かれます。" in flat  # five spellings, one code
+    assert "隣人の第三者1が見守り、第三者1は毎日" in flat  # 佐藤花子さん … 佐藤さん: one person
+    assert "長女のB氏（B氏）と孫のC氏" in flat and "娘婿のD氏が来談" in flat
+    assert "（生年月日非表示）生まれ" in flat and "孫は10歳代（18歳未満）" in flat
+
+
+def test_redacted_pdf_catches_every_spelling_and_uses_exactly_the_preview(corpus, out_dir):
+    signed, sid, _ = corpus
+    preview = meeting_packets.preview_redaction(signed, sid, extra_terms=ADDED)
+    assert preview.parts == ["第1部　支援者支援会議（事例検討）"] and not preview.unmatched_terms
+    out = out_dir / "匿名.pdf"
+    result = meeting_packets.export_packet(signed, sid, "pdf", out, preview=preview)
+    assert result.redacted and result.replacements == preview.count and result.added_terms == 2
+    flat = squeeze(pdftext(out))
+    _check_redacted(flat)
+    # The preview lists what the file replaced: every original is gone, every code is there.
+    by = {(r.original, r.replacement) for r in preview.rows}
+    for original, replacement in by:
+        assert squeeze(original) not in flat, original
+        if replacement != "（表示しない）":  # the ふりがな line is left out
+            assert squeeze(replacement) in flat, replacement
+    for expected in [("ﾌｸﾔﾏﾄﾒ", "A氏"), ("福山様", "A氏"), ("トメさん", "A氏"), ("佐藤花子さん", "第三者1"),
+                     ("佐藤さん", "第三者1"), ("山本氏", "第三者2"), ("鈴木", "第三者3"),
+                     ("高田先生", "第三者4"), ("マイケル", "第三者5"), ("ひまわり荘", "（伏字）"),
+                     ("０８４－９２２－３３４４", "（電話番号非表示）"), ("S45.8.9", "（生年月日非表示）"),
+                     ("3丁目4番5号", "（番地以下非表示）"), ("K-2025-0004", "事例1")]:
+        assert expected in by, expected
+    row = next(r for r in preview.rows if r.original == "佐藤花子さん")
+    assert row.part.startswith("第1部") and row.case == "事例1（K-2025-0004）" and row.places == ("メモ",)
+    with signed.store.read() as s:
+        detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "export"))
+        basis = s.scalar(select(Disclosure.basis))
+    data = json.loads(detail)
+    assert data["replacements"] == preview.count and data["added_terms"] == 2
+    assert data["third_parties"] == 5 and data["previewed"] is True
+    for name in ("トメ", "佐藤", "ひまわり", "マイケル", "吉井", "0849"):  # counts, never names
+        assert name not in detail
+    assert basis == "匿名化"
+
+
+def test_redacted_docx_catches_every_spelling_read_back_by_python_docx_and_libreoffice(corpus,
+                                                                                       out_dir):
+    from docx import Document
+
+    signed, sid, _ = corpus
+    out = out_dir / "匿名.docx"
+    result = meeting_packets.export_packet(signed, sid, "docx", out, extra_terms=ADDED)
+    assert result.replacements > 40 and result.added_terms == 2
+    doc = Document(str(out))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    _check_redacted(squeeze("".join(p.text for p in doc.paragraphs) + "".join(cells)))
+    _check_redacted(_docx_text(out, out_dir))
+
+
+def test_an_added_term_updates_the_preview_and_a_changed_packet_refuses_the_old_one(corpus,
+                                                                                   out_dir):
+    from kodoku_desk.models import Sheet
+
+    signed, sid, case_id = corpus
+    before = meeting_packets.preview_redaction(signed, sid)
+    assert not any(r.original == "ひまわり荘" for r in before.rows)
+    after = meeting_packets.preview_redaction(signed, sid, extra_terms=[ExtraTerm("ひまわり荘"),
+                                                                        ExtraTerm("無い語句")])
+    assert [r.replacement for r in after.rows if r.original == "ひまわり荘"] == ["（伏字）"]
+    assert after.unmatched_terms == ["無い語句"] and after.fingerprint != before.fingerprint
+    with signed.store.write() as s:  # someone adds a note after the preview
+        sheet = s.scalar(select(Sheet).where(Sheet.case_id == case_id))
+        sheet.answers = {**sheet.answers, "notes": sheet.answers["notes"] + "隣人の田村さんも。"}
+    out = out_dir / "stale.pdf"
+    with pytest.raises(UserError, match="確認の後に会議資料の内容が変わりました"):
+        meeting_packets.export_packet(signed, sid, "pdf", out, preview=after)
+    assert not out.exists()
+    _assert_no_disclosures(signed)
+    with pytest.raises(UserError, match="匿名化の設定が違います"):
+        meeting_packets.export_packet(signed, sid, "pdf", out, redact=True, preview=after)
+    fresh = meeting_packets.preview_redaction(signed, sid, extra_terms=after.extra_terms)
+    assert ("田村さん", "第三者5") in {(r.original, r.replacement) for r in fresh.rows}
+    meeting_packets.export_packet(signed, sid, "pdf", out, preview=fresh)
+    assert "田村" not in squeeze(pdftext(out)) and "ひまわり荘" not in squeeze(pdftext(out))
+
+
+def test_an_unredacted_preview_has_nothing_to_replace(world):
+    preview = meeting_packets.preview_redaction(world.signed, world.session_id)
+    assert preview.parts == [] and preview.rows == [] and preview.count == 0
+
+
+def test_characters_outside_the_font_are_reported_in_redacted_text_too(signed, out_dir):
+    from meetings_data import setup_org
+
+    setup_org(signed)
+    spec = CaseSpec(PersonSpec("𠮷田 一郎", "よしだ いちろう", date(1960, 3, 3), "福山市霞町1-1"),
+                    notes="𠮷田さんは𠮷野の店で働く。", consent="none")
+    case_id = make_case(signed, spec, 7)
+    sid = meetings.create_session(signed, "外字 匿名", "R7.8.1", parts=[("支援者支援会議", "")])
+    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    out = out_dir / "gaiji-redacted.pdf"
+    result = meeting_packets.export_packet(signed, sid, "pdf", out)
+    flat = squeeze(pdftext(out))
+    assert "A氏は〓野の店で働く" in flat and "〓田" not in flat  # the name is coded, 𠮷野 kept
+    assert result.missing_glyphs and all("「𠮷」（U+20BB7）" in m for m in result.missing_glyphs)
+    assert "事例1" in result.missing_glyphs[0] and "K-2025-0007" not in result.missing_glyphs[0]

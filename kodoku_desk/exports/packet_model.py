@@ -117,6 +117,10 @@ class Packet:
     copies: list[MemberCopy]
     generated_at: datetime
     generated_by: str
+    # Agency names and member labels, and staff names: redaction leaves them as written (they
+    # are the members, not the subject).
+    keep_names: list[str] = field(default_factory=list)
+    staff_names: list[str] = field(default_factory=list)
 
     @property
     def redacted(self) -> bool:

@@ -3,11 +3,16 @@ agenda case against its part's kind rule at export time), redacts where the kind
 asks, renders PDF or DOCX, writes the file atomically where the user chose, and records one
 Disclosure row per recipient copy and case plus audit entries — all in one unit of work, so a
 failed write leaves neither a file under the chosen name nor a disclosure record.
+
+Before a redacted export the coordinator sees every replacement it will make
+(`preview_redaction`: original spelling → code, with the part, case and place) and may add
+terms of their own; `export_packet(..., preview=...)` then writes exactly those replacements, or
+refuses when the packet changed since the preview.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +33,13 @@ from kodoku_desk.exports.packet_model import (
     PartPacket,
     PersonInfo,
     PlanBlock,
+)
+from kodoku_desk.exports.redact import (
+    ExtraTerm,
+    PacketRedaction,
+    Replacement,
+    fold,
+    vocabulary_for,
 )
 from kodoku_desk.models import (
     Agency,
@@ -69,6 +81,27 @@ class ExportResult:
     redacted: bool
     disclosures: int
     missing_glyphs: list[str] = field(default_factory=list)  # sentences, one per character/place
+    replacements: int = 0  # places the redaction replaced something
+    added_terms: int = 0  # terms the coordinator added at the preview
+
+
+@dataclass(frozen=True)
+class RedactionPreview:
+    """Every replacement a redacted packet will make, before it is written: each row is the
+    original as it appears, its replacement, the kind, part, case, places and count;
+    `unmatched_terms` are added terms found nowhere in the redacted parts."""
+
+    session_id: int
+    redact: bool | None
+    parts: list[str]  # headings of the parts that are redacted
+    rows: list[Replacement]
+    extra_terms: tuple[ExtraTerm, ...] = ()
+    unmatched_terms: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def count(self) -> int:
+        return sum(r.count for r in self.rows)
 
 
 # ----------------------------------------------------------------------------- collecting
@@ -111,8 +144,14 @@ def collect_packet(session: Session, actor: Actor, session_id: int,
         raise UserError("会議資料を出力できません。" + " ".join(problems))
     if not any(p.cases for p in parts):
         raise UserError(f"会議「{ms.title}」には議題のケースがありません。議題を追加してから出力してください。")
-    return Packet(ms.id, ms.title, ms.held_on, ms.start_time, ms.end_time, ms.place, ms.chair,
-                  parts, member_copies(session, part_rows), now(), actor.display_name)
+    packet = Packet(ms.id, ms.title, ms.held_on, ms.start_time, ms.end_time, ms.place, ms.chair,
+                    parts, member_copies(session, part_rows), now(), actor.display_name)
+    if packet.redacted:
+        # What redaction leaves as written: the members, not the subject of the meeting.
+        packet.keep_names = sorted({*session.scalars(select(Agency.name)),
+                                    *(m for p in parts for m in p.members)})
+        packet.staff_names = sorted(set(session.scalars(select(Staff.display_name))))
+    return packet
 
 
 def recheck_agenda(session: Session, packet: Packet) -> None:
@@ -290,11 +329,56 @@ def render(packet: Packet, fmt: str, *, password: str | None, strict_glyphs: boo
     raise UserError(f"出力形式「{fmt}」には対応していません（pdf または docx）。", field="format")
 
 
+def _redaction(signed: Signed, packet: Packet,
+               extra_terms: Sequence[ExtraTerm]) -> PacketRedaction | None:
+    """The redaction of the packet's redacted parts, with the workspace's word list; None when
+    no part is redacted."""
+    redacted_ids = {p.part_id for p in packet.parts if p.redacted}
+    if not redacted_ids:
+        return None
+    return PacketRedaction(packet, redacted_ids, extra_terms=extra_terms,
+                           vocabulary=vocabulary_for(signed.folder))
+
+
+def same_term(a: str, b: str) -> bool:
+    """Two spellings the redaction treats as one (width, kana and spaces aside)."""
+    return fold(a) == fold(b)
+
+
+def _terms(extra_terms: Iterable[ExtraTerm | str]) -> tuple[ExtraTerm, ...]:
+    terms = tuple(t if isinstance(t, ExtraTerm) else ExtraTerm(str(t)) for t in extra_terms)
+    for t in terms:
+        if len(t.text.strip()) > 100:
+            raise UserError("追加する語句は100文字以内にしてください。", field="term")
+    return tuple(t for t in terms if t.text.strip())
+
+
+def preview_redaction(signed: Signed, session_id: int, *, redact: bool | None = None,
+                      extra_terms: Iterable[ExtraTerm | str] = ()) -> RedactionPreview:
+    """Every replacement the redacted packet will make (nothing is written or recorded): the
+    coordinator checks it, adds terms (ExtraTerm(text, third_party)), and exports with it."""
+    actor = signed.actor
+    access.require(signed, actor.is_coordinator, "会議資料の出力")
+    terms = _terms(extra_terms)
+    with uow.read(signed) as s:
+        packet = collect_packet(s, actor, session_id, redact)
+    redaction = _redaction(signed, packet, terms)
+    parts = [p.heading for p in packet.parts if p.redacted]
+    if redaction is None:
+        return RedactionPreview(session_id, redact, parts, [], terms, [t.text for t in terms])
+    return RedactionPreview(session_id, redact, parts, redaction.replacements,
+                            redaction.extra_terms, redaction.unmatched_terms,
+                            redaction.fingerprint)
+
+
 def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
                   redact: bool | None = None, password: str | None = None,
-                  strict_glyphs: bool = False,
+                  strict_glyphs: bool = False, extra_terms: Iterable[ExtraTerm | str] = (),
+                  preview: RedactionPreview | None = None,
                   progress: ProgressFn = _no_progress) -> ExportResult:
-    """Writes the meeting packet (pdf|docx) to `out`. See the module docstring for guarantees."""
+    """Writes the meeting packet (pdf|docx) to `out`. See the module docstring for guarantees.
+    With `preview` (from preview_redaction) the redaction uses its added terms and must make
+    exactly its replacements, or the export is refused with a sentence."""
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "会議資料の出力")
     fmt = (fmt or "").lower()
@@ -303,28 +387,39 @@ def export_packet(signed: Signed, session_id: int, fmt: str, out: Path | str, *,
     path = exporting.check_out_path(out, fmt)
     if password is not None and fmt == "pdf":
         check_password_rule(password)  # the same rule as account passwords: a packet is as sensitive
+    terms = _terms(extra_terms or (preview.extra_terms if preview else ()))
+    if preview is not None and redact != preview.redact:
+        raise UserError("匿名化の確認と出力で、匿名化の設定が違います。もう一度確認してから出力してください。")
     with uow.read(signed) as s:
         packet = collect_packet(s, actor, session_id, redact)
     redacted_ids = {p.part_id for p in packet.parts if p.redacted}
-    if redacted_ids:
-        from kodoku_desk.exports.redact import redact_packet
-
-        packet = redact_packet(packet, redacted_ids)
+    redaction = _redaction(signed, packet, terms)
+    if preview is not None and (redaction.fingerprint if redaction else "") != preview.fingerprint:
+        raise UserError("匿名化の確認の後に会議資料の内容が変わりました。"
+                        "もう一度置き換えを確認してから出力してください。")
+    if redaction is not None:
+        packet = redaction.packet
     data, missing = render(packet, fmt, password=password, strict_glyphs=strict_glyphs,
                            progress=progress)
+    replaced = redaction.count if redaction else 0
     def record(s: Session) -> int:
         # Re-check inside the writing transaction: consent may have been withdrawn meanwhile.
         recheck_agenda(s, packet)
         count = _disclose(s, actor, packet)
-        audit.record(s, actor, "export", "meeting", session_id, {
-            "what": "packet", "format": fmt, "file": path.name, "copies": len(packet.copies),
-            "cases": packet.case_count, "redacted_parts": sorted(redacted_ids),
-            "password": bool(password), "missing_glyphs": missing})
+        detail = {"what": "packet", "format": fmt, "file": path.name,
+                  "copies": len(packet.copies), "cases": packet.case_count,
+                  "redacted_parts": sorted(redacted_ids), "password": bool(password),
+                  "missing_glyphs": missing}
+        if redaction is not None:  # counts only: never the names themselves
+            detail.update(replacements=replaced, added_terms=len(terms),
+                          third_parties=redaction.third_party_count,
+                          previewed=preview is not None)
+        audit.record(s, actor, "export", "meeting", session_id, detail)
         return count
 
     count = exporting.export_bytes(signed, path, data, record)
     return ExportResult(path, fmt, len(packet.copies), packet.case_count, bool(redacted_ids),
-                        count, missing)
+                        count, missing, replaced, len(terms) if redaction else 0)
 
 
 def export_minutes(signed: Signed, session_id: int, out: Path | str, *,

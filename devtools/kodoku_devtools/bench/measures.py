@@ -136,12 +136,13 @@ def _dashboard(signed, samples, i, scratch):
     return lambda: dashboard(signed)
 
 
-def _packet(fmt: str) -> Prepare:
+def _packet(fmt: str, redact: bool | None = None) -> Prepare:
+    """The 30-case packet; redact=True: every part redacted (codes, third parties, masks)."""
     def prepare(signed, samples, i, scratch):
         from kodoku_desk.services.meeting_packets import export_packet
 
-        out = scratch / f"packet-{i}.{fmt}"
-        return lambda: export_packet(signed, samples.meeting_id, fmt, out)
+        out = scratch / f"packet-{i}{'-redacted' if redact else ''}.{fmt}"
+        return lambda: export_packet(signed, samples.meeting_id, fmt, out, redact=redact)
     return prepare
 
 
@@ -199,6 +200,8 @@ DB_MEASURES: tuple[Measure, ...] = (
     Measure("dashboard", "ダッシュボード集計", "≤ 1 s", 1000, _dashboard),
     Measure("packet_pdf", "会議資料 30件 PDF", "≤ 3 s", 3000, _packet("pdf")),
     Measure("packet_docx", "会議資料 30件 DOCX", "≤ 3 s", 3000, _packet("docx")),
+    Measure("packet_pdf_redacted", "会議資料 30件 PDF（匿名化）", "≤ 2 s", 2000,
+            _packet("pdf", redact=True)),
     Measure("report_year", "統計 1年分（集計）", "≤ 10 s", 10_000, _report),
     Measure("report_year_pdf", "統計 1年分（PDF）", "≤ 10 s", 10_000, _report_pdf),
 )

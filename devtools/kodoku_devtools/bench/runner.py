@@ -19,7 +19,8 @@ NOT_BUILT = "未実装"
 FAILED = "失敗"
 NO_DATA = "データなし"
 # Measures that need generated cases (an empty period or meeting is refused by the services).
-NEEDS_CASES = ("packet_pdf", "packet_docx", "report_year_pdf", "case_open_received")
+NEEDS_CASES = ("packet_pdf", "packet_docx", "packet_pdf_redacted", "report_year_pdf",
+               "case_open_received")
 OK = "ok"
 RATIO_TARGET = 1.3
 

@@ -8,6 +8,7 @@
 - members.py         a part's members (agencies, staff, outside members)
 - agenda.py          a part's agenda and the case picker (the service's refusals shown there)
 - packets.py         the packet export dialog (format, redaction, PDF password, path)
+- redaction.py       匿名化の確認: every replacement of a redacted packet, terms to add
 - decisions.py       after the meeting: decisions per case, role changes, the minutes
 
 The meeting-kind rule, consent checks and the plan lifecycle live in services/meetings.py,

@@ -1,5 +1,6 @@
 """The meeting packet export dialog: format, redaction (by kind by default), an optional PDF
-password, and where to save. The export itself runs on the runner (session_editor)."""
+password, and where to save. A redacted export goes on to 匿名化の確認 (redaction.py) before
+anything is written; the export itself runs on the runner (session_editor)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ class PacketDialog(QDialog):
         form.addRow("保存先", path_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("出力")
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("出力")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("キャンセル")
         buttons.accepted.connect(self._check_and_accept)
         buttons.rejected.connect(self.reject)
@@ -98,12 +100,19 @@ class PacketDialog(QDialog):
         if text:
             self.path.setText(str(Path(text).with_suffix(f".{self.fmt}")))
 
-    def _update_note(self) -> None:
+    @property
+    def redacted_parts(self) -> list[str]:
+        """The kinds of the parts the chosen setting redacts."""
         value = self.redact_value
-        redacted = [p.kind for p in self.view.parts
-                    if (p.rule.redact_default if value is None else value)]
-        self.redact_note.setText(("匿名化される部: " + "・".join(redacted)) if redacted
-                                 else "どの部も匿名化しません（氏名・住所などがそのまま載ります）。")
+        return [p.kind for p in self.view.parts
+                if (p.rule.redact_default if value is None else value)]
+
+    def _update_note(self) -> None:
+        redacted = self.redacted_parts
+        self.redact_note.setText(
+            ("匿名化される部: " + "・".join(redacted) + "。出力の前に、置き換える語の一覧を確認します。")
+            if redacted else "どの部も匿名化しません（氏名・住所などがそのまま載ります）。")
+        self.ok_button.setText("次へ（置き換えの確認）" if redacted else "出力")
 
     def browse(self) -> None:
         name = f"{self.view.held_on.isoformat()}_{self.view.title}_会議資料.{self.fmt}"

@@ -25,6 +25,7 @@ from kodoku_desk.services import meeting_packets, meetings
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.pages.meetings.packets import PacketDialog
 from kodoku_desk.ui.pages.meetings.parts import PartPanel, part_tab_label
+from kodoku_desk.ui.pages.meetings.redaction import RedactionPreviewDialog
 from kodoku_desk.ui.widgets import DateField, FieldError
 
 NO_BLOCK = "（なし）"
@@ -213,16 +214,25 @@ class SessionEditor(QWidget):
     # ------------------------------------------------------------------ packet export
 
     def export_packet(self) -> None:
+        """The export dialog; for a redacted packet then 匿名化の確認, whose preview (with the
+        terms the coordinator added) the export must match."""
         if self.view is None:
             return
         dialog = PacketDialog(self, self.view)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
+        preview = None
+        if dialog.redacted_parts:
+            check = RedactionPreviewDialog(self, self.ctx, self.view.id, dialog.redact_value)
+            if check.exec() != QDialog.DialogCode.Accepted:
+                return
+            preview = check.preview
         self.start_packet_export(dialog.fmt, dialog.path.text().strip(), dialog.redact_value,
-                                 dialog.password_value())
+                                 dialog.password_value(), preview)
 
     def start_packet_export(self, fmt: str, out: str, redact: bool | None,
-                            password: str | None) -> None:
+                            password: str | None,
+                            preview: meeting_packets.RedactionPreview | None = None) -> None:
         """Writes the packet and its 提供記録 (a write: Change.DISCLOSURE)."""
         if self.view is None:  # not saved yet: there is no packet to write
             return
@@ -230,14 +240,23 @@ class SessionEditor(QWidget):
 
         def work(progress):
             return meeting_packets.export_packet(signed, sid, fmt, out, redact=redact,
-                                                 password=password, progress=progress)
+                                                 password=password, preview=preview,
+                                                 progress=progress)
 
         def done(result: meeting_packets.ExportResult) -> None:
             self.last_export = result
-            note = "（匿名化あり）" if result.redacted else ""
+            note = ""
+            if result.redacted:
+                note = f"（匿名化あり・置き換え {result.replacements}か所" + (
+                    f"・追加した語句 {result.added_terms}件" if result.added_terms else "") + "）"
+            glyphs = ""
+            if result.missing_glyphs:  # never silently: the first, and how many more
+                more = len(result.missing_glyphs) - 1
+                glyphs = "\n" + result.missing_glyphs[0] + (f"（ほか{more}件）" if more else "")
             self.session_error.setStyleSheet(OK_STYLE)
             self.session_error.show_message(
-                f"会議資料を出力しました{note}: {result.path}（{result.copies}部・ケース{result.cases}件）")
+                f"会議資料を出力しました{note}: {result.path}（{result.copies}部・ケース{result.cases}件）"
+                + glyphs)
 
         self.ctx.runner.write(work, done, self._show_error, parent=self,
                               progress_label="会議資料を作成しています…")
