@@ -209,6 +209,7 @@ class MeetingWorld:
 def meeting_world(signed) -> MeetingWorld:
     """Three cases (consented, no consent, consent withdrawn) and one session with a
     重層的支援会議 part (consented case) and a 支援会議 part (the case without consent)."""
+    from kodoku_desk.queries import meeting_views
     from kodoku_desk.services import meetings
 
     agencies = setup_org(signed)
@@ -217,7 +218,7 @@ def meeting_world(signed) -> MeetingWorld:
     sid = meetings.create_session(signed, "6月 合同会議", "令和7年6月10日", start_time="13:30",
                                   end_time="16:00", place="福山市役所 会議室A", chair="福祉総務課長",
                                   parts=[("重層的支援会議", ""), ("支援会議", "")])
-    view = meetings.get_session(signed, sid)
+    view = meeting_views.get_session(signed, sid)
     juso, shien = view.parts[0].id, view.parts[1].id
     meetings.set_members(signed, juso, [
         meetings.MemberSpec(agency_id=agencies["北部地域包括支援センター"]),

@@ -109,3 +109,11 @@ def test_the_frozen_notes_text_of_migration_0006_matches_todays_rule():
     sheets = [(["介護", "ｶﾀｶﾅ"], {"wishes": "ヤマダ　090-1234-5678", "date": "2025-04-01",
                                 "list": ["a|b", "福山"]})]
     assert m0006.case_notes_text(sheets) == case_notes_text(sheets)
+
+
+@pytest.mark.parametrize("path", modules("exports"), ids=_rel)
+def test_exports_render_from_domain_and_query_types_only(path):
+    """exports/ renders what queries/ read: no use case of services/ (no import loop with them)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [m for m, _ in imports(tree) if m.startswith(("kodoku_desk.services", "kodoku_desk.ui"))]
+    assert not bad, f"{_rel(path)} imports {bad}"

@@ -13,6 +13,7 @@ from docx import Document
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meetings, plans
 from kodoku_desk.ui.context import AppContext
 from kodoku_desk.ui.ops import Runner
@@ -160,7 +161,7 @@ def test_session_two_parts_refusal_packet_pdf_decision_minutes(qtbot, page, tmp_
 def test_packet_dialog_defaults_to_redacted_for_shienshashien(qtbot, page, tmp_path):
     sid = meetings.create_session(page.ctx.signed, "事例検討", "令和7年8月1日",
                                   parts=[("支援者支援会議", "")])
-    view = meetings.get_session(page.ctx.signed, sid)
+    view = meeting_views.get_session(page.ctx.signed, sid)
     dialog = PacketDialog(page, view)
     qtbot.addWidget(dialog)
     assert "匿名化される部: 支援者支援会議" in dialog.redact_note.text()
@@ -176,7 +177,7 @@ def _case_study(page) -> int:
     case_id = make_case(signed, FUKUYAMA, 4)
     sid = meetings.create_session(signed, "北部ブロック 事例検討", "令和7年7月1日",
                                   parts=[("支援者支援会議", "事例検討")])
-    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    meetings.add_case(signed, meeting_views.get_session(signed, sid).parts[0].id, case_id)
     return sid
 
 
@@ -262,6 +263,6 @@ def test_redacted_export_goes_through_the_preview_and_writes_its_terms(qtbot, pa
 
 def test_sessions_list_upcoming_first():
     today = date(2025, 7, 1)
-    rows = [meetings.SessionRow(i, today + timedelta(days=d), "", f"m{i}", [], "", 0, 0)
+    rows = [meeting_views.SessionRow(i, today + timedelta(days=d), "", f"m{i}", [], "", 0, 0)
             for i, d in enumerate((-30, 10, -1, 2))]
     assert [r.title for r in upcoming_first(rows, today)] == ["m3", "m1", "m2", "m0"]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from kodoku_desk.cli import main
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import AuditEntry, Case, ConsentWithdrawal, MeetingDecision
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meeting_packets, meetings, plans
 
 
@@ -60,7 +61,7 @@ def test_consent_given_only_for_agencies_does_not_cover_the_meeting(world):
 
 def test_session_view_lists_parts_members_agenda_and_duplicate_is_refused(world):
     signed = world.signed
-    view = meetings.get_session(signed, world.session_id)
+    view = meeting_views.get_session(signed, world.session_id)
     assert [p.kind for p in view.parts] == ["重層的支援会議", "支援会議"]
     assert view.parts[0].members[1].label == "民生 委員（民生委員・児童委員協議会）"
     assert [a.case_no for a in view.parts[1].agenda] == ["K-2025-0002", "K-2025-0003"]
@@ -68,7 +69,7 @@ def test_session_view_lists_parts_members_agenda_and_duplicate_is_refused(world)
     assert view.case_count == 3
     with pytest.raises(UserError, match="すでにこの部の議題"):
         meetings.add_case(signed, world.shien_part, world.cases["suzuki"])
-    rows = meetings.list_sessions(signed)
+    rows = meeting_views.list_sessions(signed)
     assert rows[0].held_on_wareki == "令和7年6月10日" and rows[0].cases == 3
 
 
@@ -96,7 +97,7 @@ def test_withdrawal_or_deletion_after_agenda_is_caught_at_export(world, tmp_path
         consent = s.scalar(select(Consent).where(Consent.case_id == cases["yamada"]))
         s.add(ConsentWithdrawal(consent_id=consent.id, withdrawn_on=date(2025, 6, 1),
                                 reason="本人の申し出", recorded_by=signed.actor.staff_id))
-    view = meetings.get_session(signed, world.session_id)
+    view = meeting_views.get_session(signed, world.session_id)
     assert "撤回されています" in view.parts[0].agenda[0].problem
     out = tmp_path / "packet.pdf"
     with pytest.raises(UserError) as err:
@@ -200,7 +201,7 @@ def test_demo_meetings_cover_every_kind_and_a_case_without_consent(demo_org, tmp
         for i in range(9):
             make_case(signed, (YAMADA, SUZUKI, TANAKA)[i % 3], i + 1)
         ids = create_demo_meetings(signed, seed=3)
-        kinds = {p.kind: p for sid in ids for p in meetings.get_session(signed, sid).parts}
+        kinds = {p.kind: p for sid in ids for p in meeting_views.get_session(signed, sid).parts}
         assert set(kinds) == {"重層的支援会議", "支援会議", "支援者支援会議", "地域協議会"}
         assert all(kinds[k].agenda and kinds[k].members for k in kinds)
         assert all(a.problem == "" for p in kinds.values() for a in p.agenda)
@@ -236,11 +237,11 @@ def test_session_editing_and_access(world):
     meetings.update_session(signed, world.session_id, "6月 合同会議（変更）", "R7.6.11",
                             start_time="14:00", place="会議室B")
     part = meetings.add_part(signed, world.session_id, "地域協議会", "孤独・孤立")
-    view = meetings.get_session(signed, world.session_id)
+    view = meeting_views.get_session(signed, world.session_id)
     assert view.title.endswith("（変更）") and view.held_on == date(2025, 6, 11)
     assert [p.seq for p in view.parts] == [1, 2, 3]
     meetings.remove_part(signed, part)
-    assert len(meetings.get_session(signed, world.session_id).parts) == 2
+    assert len(meeting_views.get_session(signed, world.session_id).parts) == 2
     meetings.record_decision(signed, world.juso_part, world.cases["yamada"], "合意")
     with pytest.raises(UserError, match="決定事項を記録した部"):
         meetings.remove_part(signed, world.juso_part)
@@ -252,17 +253,17 @@ def test_session_editing_and_access(world):
         s.refresh(staff, ["agency"])
         intake = Signed(signed.store, Actor.of(staff))
     with pytest.raises(AccessDenied):
-        meetings.list_sessions(intake)
+        meeting_views.list_sessions(intake)
     with pytest.raises(AccessDenied):
         meeting_packets.export_packet(intake, world.session_id, "pdf", "/tmp/never.pdf")
 
 
 def test_candidate_cases_for_the_picker_say_which_the_kind_accepts(world):
-    rows = meetings.candidate_cases(world.signed, world.juso_part)
+    rows = meeting_views.candidate_cases(world.signed, world.juso_part)
     by_no = {r.case_no: r for r in rows}
     assert by_no["K-2025-0001"].on_agenda and by_no["K-2025-0001"].refusal == ""
     assert "同意" in by_no["K-2025-0002"].refusal and not by_no["K-2025-0002"].on_agenda
-    assert [r.case_no for r in meetings.candidate_cases(world.signed, world.juso_part,
+    assert [r.case_no for r in meeting_views.candidate_cases(world.signed, world.juso_part,
                                                         "ｽｽﾞｷ")] == ["K-2025-0002"]
-    assert [r.case_no for r in meetings.candidate_cases(world.signed, world.shien_part,
+    assert [r.case_no for r in meeting_views.candidate_cases(world.signed, world.shien_part,
                                                         "090-3333")] == ["K-2025-0003"]

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import AuditEntry, Disclosure
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meeting_packets, meetings
 from kodoku_desk.services.meeting_packets import ExtraTerm
 
@@ -156,7 +157,7 @@ def test_support_meeting_of_a_block_is_redacted_by_default(world, out_dir):
     signed = world.signed
     sid = meetings.create_session(signed, "北部ブロック 支援者支援会議", "R7.6.20",
                                   parts=[("支援者支援会議", "事例検討")])
-    part = meetings.get_session(signed, sid).parts[0].id
+    part = meeting_views.get_session(signed, sid).parts[0].id
     meetings.add_case(signed, part, world.cases["suzuki"])  # any case may be a case study
     out = out_dir / "block.pdf"
     result = meeting_packets.export_packet(signed, sid, "pdf", out)
@@ -174,7 +175,7 @@ def test_support_meeting_of_a_block_is_redacted_by_default(world, out_dir):
 def test_juso_packet_never_contains_a_non_consented_case(world, out_dir):
     signed = world.signed
     sid = meetings.create_session(signed, "重層のみ", "R7.6.30", parts=[("重層的支援会議", "")])
-    part = meetings.get_session(signed, sid).parts[0].id
+    part = meeting_views.get_session(signed, sid).parts[0].id
     meetings.add_case(signed, part, world.cases["yamada"])
     for key in ("suzuki", "tanaka"):
         with pytest.raises(UserError):
@@ -247,7 +248,7 @@ def test_character_outside_the_font_is_reported_and_shown_as_geta(signed, out_di
                     consent="meetings")
     case_id = make_case(signed, spec, 7)
     sid = meetings.create_session(signed, "外字テスト", "R7.8.1", parts=[("重層的支援会議", "")])
-    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    meetings.add_case(signed, meeting_views.get_session(signed, sid).parts[0].id, case_id)
     out = out_dir / "gaiji.pdf"
     result = meeting_packets.export_packet(signed, sid, "pdf", out)
     assert result.missing_glyphs
@@ -454,7 +455,7 @@ def corpus(signed):
     case_id = make_case(signed, FUKUYAMA, 4)
     sid = meetings.create_session(signed, "北部ブロック 事例検討", "R7.7.1",
                                   parts=[("支援者支援会議", "事例検討")])
-    part = meetings.get_session(signed, sid).parts[0].id
+    part = meeting_views.get_session(signed, sid).parts[0].id
     meetings.set_members(signed, part, [
         meetings.MemberSpec(agency_id=agencies["北部地域包括支援センター"])])
     meetings.add_case(signed, part, case_id)
@@ -566,7 +567,7 @@ def test_characters_outside_the_font_are_reported_in_redacted_text_too(signed, o
                     notes="𠮷田さんは𠮷野の店で働く。", consent="none")
     case_id = make_case(signed, spec, 7)
     sid = meetings.create_session(signed, "外字 匿名", "R7.8.1", parts=[("支援者支援会議", "")])
-    meetings.add_case(signed, meetings.get_session(signed, sid).parts[0].id, case_id)
+    meetings.add_case(signed, meeting_views.get_session(signed, sid).parts[0].id, case_id)
     out = out_dir / "gaiji-redacted.pdf"
     result = meeting_packets.export_packet(signed, sid, "pdf", out)
     flat = squeeze(pdftext(out))

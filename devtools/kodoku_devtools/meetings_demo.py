@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kodoku_desk.domain.dates import add_business_days
 from kodoku_desk.models import Agency, Block, Case, Staff
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meetings, plans, uow
 from kodoku_desk.services.auth import Signed
 
@@ -59,7 +60,7 @@ def create_demo_meetings(signed: Signed, seed: int = 1, today: date | None = Non
         signed, "福山市 支援会議・重層的支援会議（合同開催）", add_business_days(today, 7),
         start_time="13:30", end_time="16:30", place="福山市役所 本庁舎 会議室", chair="福祉総務課長",
         parts=[("支援会議", "同意のないケースの情報共有"), ("重層的支援会議", "支援プランの協議")])
-    shien, juso = [p.id for p in meetings.get_session(signed, joint).parts]
+    shien, juso = [p.id for p in meeting_views.get_session(signed, joint).parts]
     meetings.set_members(signed, shien, _members(signed, core))
     meetings.set_members(signed, juso, _members(signed, core[:4]))
     for cid in other[:3]:
@@ -77,7 +78,7 @@ def create_demo_meetings(signed: Signed, seed: int = 1, today: date | None = Non
         signed, f"{block_name or 'ブロック'} 支援者支援会議", add_business_days(today, 12),
         start_time="10:00", end_time="12:00", place="北部交流館", chair="北部地域包括支援センター長",
         block=block_name, parts=[("支援者支援会議", "事例検討")])
-    part = meetings.get_session(signed, study).parts[0].id
+    part = meeting_views.get_session(signed, study).parts[0].id
     meetings.set_members(signed, part, _members(signed, core[:1] + ["北部交流館", "社会福祉協議会"]))
     for cid in rng.sample(other[3:] or other, k=min(2, len(other))):
         meetings.add_case(signed, part, cid)
@@ -87,7 +88,7 @@ def create_demo_meetings(signed: Signed, seed: int = 1, today: date | None = Non
         signed, "孤独・孤立対策 地域協議会", today + timedelta(days=30), start_time="14:00",
         end_time="15:30", place="福山市役所 会議室B", chair="福祉総務課長",
         parts=[("地域協議会", "居場所づくりの検討")])
-    part = meetings.get_session(signed, council).parts[0].id
+    part = meeting_views.get_session(signed, council).parts[0].id
     meetings.set_members(signed, part, _members(signed, ["社会福祉協議会", "北部交流館"]))
     for cid in consented[4:6] or consented[:2]:
         meetings.add_case(signed, part, cid)

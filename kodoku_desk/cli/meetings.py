@@ -54,12 +54,12 @@ def register(sub) -> None:
 
 def cmd_meeting_list(args) -> int:
     from kodoku_desk.domain.dates import parse_date
-    from kodoku_desk.services import meetings
+    from kodoku_desk.queries import meeting_views
 
     since = parse_date(args.since, field="since") if args.since else None
     signed = open_signed(args)
     try:
-        rows = meetings.list_sessions(signed, since=since)
+        rows = meeting_views.list_sessions(signed, since=since)
     finally:
         signed.close()
     print_rows(rows, [("id", "ID"), ("held_on_wareki", "開催日"), ("title", "会議名"),

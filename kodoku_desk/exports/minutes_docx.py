@@ -6,7 +6,7 @@ from __future__ import annotations
 from kodoku_desk.domain.dates import to_wareki
 from kodoku_desk.exports.docx_common import DocBuilder
 from kodoku_desk.exports.pdf_common import ProgressFn, no_progress
-from kodoku_desk.services.meetings import DecisionRow, SessionView
+from kodoku_desk.queries.meeting_views import DecisionRow, SessionView
 
 RED = "B00020"
 

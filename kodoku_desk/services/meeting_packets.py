@@ -426,7 +426,7 @@ def export_minutes(signed: Signed, session_id: int, out: Path | str, *,
                    progress: ProgressFn = _no_progress) -> Path:
     """議事録 as DOCX: each part's members, agenda and recorded decisions."""
     from kodoku_desk.exports.minutes_docx import render_minutes
-    from kodoku_desk.services.meetings import session_decisions, session_view
+    from kodoku_desk.queries.meeting_views import session_decisions, session_view
 
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "議事録の出力")

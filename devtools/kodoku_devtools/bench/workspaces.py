@@ -198,6 +198,7 @@ def _sendable(s, from_agency: int | None) -> tuple[int, int]:
 
 def _packet_meeting(signed: Signed) -> int:
     """A 支援会議 (any case allowed, 第106条の6) with 30 cases and three member copies."""
+    from kodoku_desk.queries import meeting_views
     from kodoku_desk.services import meetings
 
     with signed.store.read() as s:
@@ -211,7 +212,7 @@ def _packet_meeting(signed: Signed) -> int:
         signed, f"ベンチマーク用 支援会議（{len(case_ids)}件）", held, start_time="13:30",
         end_time="16:00", place="会議室", chair="福祉総務課長",
         parts=[("支援会議", "資料出力の計測")])
-    part_id = meetings.get_session(signed, session_id).parts[0].id
+    part_id = meeting_views.get_session(signed, session_id).parts[0].id
     meetings.set_members(signed, part_id, [meetings.MemberSpec(agency_id=a) for a in member_ids])
     for case_id in reversed(case_ids):
         meetings.add_case(signed, part_id, case_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meetings
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.widgets import Column, FieldError, RowsTableModel, rows_view, selected_row
@@ -18,7 +19,7 @@ CANDIDATE_COLUMNS: list[Column] = [("case_no", "ケース番号"), ("person_name
 
 
 class AgendaBox(QGroupBox):
-    def __init__(self, ctx, part: meetings.PartView, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, part: meeting_views.PartView, parent: QWidget | None = None) -> None:
         super().__init__("議題（ケース）", parent)
         self.ctx, self.part_id = ctx, part.id
         self.agenda_model = RowsTableModel(AGENDA_COLUMNS, part.agenda)
@@ -51,12 +52,12 @@ class AgendaBox(QGroupBox):
         layout.addLayout(left, 1)
         layout.addLayout(picker, 1)
 
-    def show_part(self, part: meetings.PartView) -> None:
+    def show_part(self, part: meeting_views.PartView) -> None:
         self.agenda_model.set_rows(part.agenda)
 
     def search_cases(self) -> None:
         signed, part_id, query = self.ctx.signed, self.part_id, self.case_query.text()
-        self.ctx.runner.query(lambda: meetings.candidate_cases(signed, part_id, query),
+        self.ctx.runner.query(lambda: meeting_views.candidate_cases(signed, part_id, query),
                               self.candidates_model.set_rows, parent=self)
 
     def add_case(self, case_id: int | None = None) -> None:

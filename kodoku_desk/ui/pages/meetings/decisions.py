@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.services import meeting_packets, meetings, plans
 from kodoku_desk.ui.ops import Latest, error_text
 from kodoku_desk.ui.widgets import (
@@ -41,7 +42,7 @@ class DecisionsTab(QWidget):
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.view: meetings.SessionView | None = None
+        self.view: meeting_views.SessionView | None = None
         self._latest = Latest()
         self.decision_item = QComboBox()
         self.decision_item.currentIndexChanged.connect(self._load_roles_for_item)
@@ -75,7 +76,7 @@ class DecisionsTab(QWidget):
         layout.addWidget(rows_view(self.decisions_model), 1)
         layout.addLayout(bottom)
 
-    def show_session(self, view: meetings.SessionView, decisions: list[meetings.DecisionRow]) -> None:
+    def show_session(self, view: meeting_views.SessionView, decisions: list[meeting_views.DecisionRow]) -> None:
         self.view = view
         current = self.decision_item.currentData()
         self.decision_item.blockSignals(True)

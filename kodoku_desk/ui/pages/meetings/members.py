@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.queries.pickers import OrgChoices
 from kodoku_desk.services import meetings
 from kodoku_desk.ui.ops import error_text
@@ -31,13 +32,13 @@ class Member:
     spec: meetings.MemberSpec
 
 
-def members_of(part: meetings.PartView) -> list[Member]:
+def members_of(part: meeting_views.PartView) -> list[Member]:
     return [Member(m.label, meetings.MemberSpec(m.agency_id, m.staff_id, m.external_name,
                                                 m.external_affiliation)) for m in part.members]
 
 
 class MembersBox(QGroupBox):
-    def __init__(self, ctx, part: meetings.PartView, org: OrgChoices,
+    def __init__(self, ctx, part: meeting_views.PartView, org: OrgChoices,
                  parent: QWidget | None = None) -> None:
         super().__init__("構成員", parent)
         self.ctx, self.part_id = ctx, part.id
@@ -83,7 +84,7 @@ class MembersBox(QGroupBox):
                 pick.addItem(label, value)
             pick.setCurrentIndex(max(pick.findData(current), 0))
 
-    def show_part(self, part: meetings.PartView) -> None:
+    def show_part(self, part: meeting_views.PartView) -> None:
         self.members = members_of(part)
         self.model.set_rows(self.members)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kodoku_desk.services import meetings
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.ui.ops import error_text
 from kodoku_desk.ui.widgets import FieldError, PasswordPair
 
@@ -33,7 +33,7 @@ REDACT_CHOICES = (("種類ごとの既定（支援者支援会議は匿名化）
 class PacketDialog(QDialog):
     """Format, redaction, optional PDF password and where to save the meeting packet."""
 
-    def __init__(self, parent: QWidget, view: meetings.SessionView) -> None:
+    def __init__(self, parent: QWidget, view: meeting_views.SessionView) -> None:
         super().__init__(parent)
         self.setWindowTitle("会議資料の出力")
         self.view = view

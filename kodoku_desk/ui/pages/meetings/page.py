@@ -8,8 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from kodoku_desk.domain.changes import Change
-from kodoku_desk.queries import pickers
-from kodoku_desk.services import meetings
+from kodoku_desk.queries import meeting_views, pickers
 from kodoku_desk.ui.ops import Latest
 from kodoku_desk.ui.pages.base import Page
 from kodoku_desk.ui.pages.meetings.decisions import DecisionsTab
@@ -24,7 +23,7 @@ class MeetingsPage(Page):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.view: meetings.SessionView | None = None
+        self.view: meeting_views.SessionView | None = None
         self.session_id: int | None = None
         self._stale = False
         self._latest = Latest()
@@ -52,7 +51,7 @@ class MeetingsPage(Page):
         """The list and the pickers; the open session too if it changed while hidden."""
         signed = self.ctx.signed
         show, _ = self._latest.guard("list", self._show_sessions)
-        self.ctx.runner.query(lambda: (meetings.list_sessions(signed), pickers.org_choices(signed)),
+        self.ctx.runner.query(lambda: (meeting_views.list_sessions(signed), pickers.org_choices(signed)),
                               show, parent=self)
         if self._stale:
             self._stale = False
@@ -84,7 +83,7 @@ class MeetingsPage(Page):
         signed, sid = self.ctx.signed, self.session_id
 
         def load():
-            return meetings.get_session(signed, sid), meetings.decisions_for(signed, sid)
+            return meeting_views.get_session(signed, sid), meeting_views.decisions_for(signed, sid)
 
         show, _ = self._latest.guard("session", self._show_session)
         self.ctx.runner.write(load, show, parent=self)  # opening a session is audited

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.queries.pickers import OrgChoices
 from kodoku_desk.services import meetings
 from kodoku_desk.ui.ops import error_text
@@ -12,11 +13,11 @@ from kodoku_desk.ui.pages.meetings.agenda import AgendaBox
 from kodoku_desk.ui.pages.meetings.members import MembersBox
 
 
-def part_tab_label(part: meetings.PartView) -> str:
+def part_tab_label(part: meeting_views.PartView) -> str:
     return f"第{part.seq}部 {part.kind}"
 
 
-def rule_text(part: meetings.PartView) -> str:
+def rule_text(part: meeting_views.PartView) -> str:
     """The kind's legal frame and what it needs, from the service's KindRule."""
     rule = part.rule
     consent = "本人の同意（会議での共有）が必要です。" if rule.requires_consent else \
@@ -27,7 +28,7 @@ def rule_text(part: meetings.PartView) -> str:
 
 
 class PartPanel(QWidget):
-    def __init__(self, ctx, part: meetings.PartView, org: OrgChoices,
+    def __init__(self, ctx, part: meeting_views.PartView, org: OrgChoices,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.part = ctx, part
@@ -46,7 +47,7 @@ class PartPanel(QWidget):
         layout.addWidget(self.agenda_box, 3)
         layout.addLayout(row)
 
-    def show_part(self, part: meetings.PartView) -> None:
+    def show_part(self, part: meeting_views.PartView) -> None:
         self.part = part
         self.info.setText(rule_text(part))
         self.members_box.show_part(part)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.queries.pickers import OrgChoices
 from kodoku_desk.services import meeting_packets, meetings
 from kodoku_desk.ui.ops import error_text
@@ -38,7 +39,7 @@ class SessionEditor(QWidget):
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.view: meetings.SessionView | None = None
+        self.view: meeting_views.SessionView | None = None
         self.org = OrgChoices([], [], [])
         self.pending_parts: list[tuple[str, str]] = []
         self.last_export: meeting_packets.ExportResult | None = None
@@ -118,7 +119,7 @@ class SessionEditor(QWidget):
         self._show_parts()
         self.export_button.setEnabled(False)
 
-    def show_session(self, view: meetings.SessionView) -> None:
+    def show_session(self, view: meeting_views.SessionView) -> None:
         self.view = view
         self.title_edit.setText(view.title)
         self.date_field.set_date(view.held_on)

@@ -7,14 +7,14 @@ from datetime import date
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kodoku_desk.services import meetings
+from kodoku_desk.queries import meeting_views
 from kodoku_desk.ui.widgets import RowsTableModel, rows_view
 
 COLUMNS = [("held_on_wareki", "開催日"), ("title", "会議名"), ("kinds", "部"), ("cases", "ケース"),
            ("place", "場所")]
 
 
-def upcoming_first(rows: list[meetings.SessionRow], today: date) -> list[meetings.SessionRow]:
+def upcoming_first(rows: list[meeting_views.SessionRow], today: date) -> list[meeting_views.SessionRow]:
     """Coming sessions soonest first, then past ones newest first."""
     coming = sorted((r for r in rows if r.held_on >= today), key=lambda r: (r.held_on, r.id))
     past = sorted((r for r in rows if r.held_on < today), key=lambda r: (r.held_on, r.id),
@@ -41,6 +41,6 @@ class SessionList(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(new)
 
-    def set_rows(self, rows: list[meetings.SessionRow]) -> None:
+    def set_rows(self, rows: list[meeting_views.SessionRow]) -> None:
         self.model.set_rows(upcoming_first(rows, date.today()))
         self.view.resizeRowsToContents()  # a long 場所 wraps onto a second line
