@@ -23,6 +23,7 @@ from kodoku_desk.models.handoffs import (
     HandoffEvent,
     OverrideReview,
 )
+from kodoku_desk.models.history import HistoryLink
 from kodoku_desk.models.org import Agency, Block, Setting, Staff
 from kodoku_desk.models.plans import (
     AgendaItem,
@@ -38,7 +39,8 @@ from kodoku_desk.models.plans import (
 
 __all__ = [
     "Agency", "AgendaItem", "Attachment", "AuditEntry", "Base", "Block", "Case", "CaseField",
-    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HouseholdMember",
+    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HistoryLink",
+    "HouseholdMember",
     "MeetingDecision", "MeetingPart", "MeetingSession", "OverrideReview", "PartMember", "Person",
     "Plan", "PlanEvaluation", "PlanEvent", "PlanVersion", "RoutingDecision", "Setting", "Sheet",
     "Staff", "now",
