@@ -123,6 +123,11 @@ GATED = {
         w.north, "admin", "password-123456"),
     "create a recovery code": lambda w, i, t: auth.create_recovery_code(w.north),
     "check the workspace": lambda w, i, t: maintenance.check_workspace(w.north),
+    "verify the history chain": lambda w, i, t: maintenance.verify_history_chain(w.north),
+    "check and make an anchor code": lambda w, i, t: maintenance.check_workspace(
+        w.north, anchor=True),
+    "check an anchor code": lambda w, i, t: maintenance.check_workspace(
+        w.north, verify_anchor="A1-H1-0000-0000-0000-0000-0"),
     "back up the workspace": lambda w, i, t: maintenance.backup_workspace(w.north),
 }
 
@@ -188,6 +193,8 @@ def _cli(monkeypatch, capsys, *argv) -> tuple[int, str, str]:
 CLI_REFUSED = {
     "staff list": ("staff list", []),
     "check": ("check", []),
+    "check --anchor": ("check", ["--anchor"]),
+    "check --verify-anchor": ("check", ["--verify-anchor", "A1-H1-0000-0000-0000-0000-0"]),
     "backup": ("backup", []),
     "recovery create": ("recovery create", []),
     "handoff list of another agency": ("handoff list", ["--agency", JIRITSU]),

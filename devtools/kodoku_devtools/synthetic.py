@@ -8,6 +8,8 @@ consent overrides (some reviewed) and support plans with versions, events and ev
 Same seed + same reference date → the same rows (random.Random(seed); every timestamp derives
 from the reference date, never from the clock). Rows go in with SQLAlchemy Core bulk inserts
 (executemany) in batches, inside ONE unit of work: the workspace gets all of it or none.
+Bulk inserts pass by the history chain's flush hook, so the generated history rows are linked
+into the chain at the end by services.history_chain.link_unlinked, in the same unit of work.
 One audit entry records the generation (not one per row).
 
 Routing uses the workspace's own rules (domain.routing.suggest), the consent gate the same
@@ -65,7 +67,7 @@ from kodoku_desk.models.handoffs import (
     WITHDRAWN,
     ack_days_between,
 )
-from kodoku_desk.services import audit, sharing, uow
+from kodoku_desk.services import audit, history_chain, sharing, uow
 from kodoku_desk.services.admin import get_setting
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store import search_index
@@ -193,8 +195,10 @@ def populate(signed: Signed, cases: int, seed: int, progress: Progress | None = 
             rows.flush(s, summary.counts)
             if progress:
                 progress(min(cases, start + BATCH_CASES), cases)
-        # What each generated hand-off disclosed, frozen as the app freezes it at 送付.
+        # What each generated hand-off disclosed, frozen as the app freezes it at 送付; then
+        # the chain over the rows the Core inserts wrote (the hook links ORM inserts only).
         summary.counts["handoff_snapshots"] = sharing.snapshot_missing(s)
+        history_chain.link_unlinked(s)
         audit.record(s, signed.actor, "create", "synthetic", "",
                      {"seed": seed, "reference": reference.isoformat(), "cases": cases,
                       "rows": summary.counts})

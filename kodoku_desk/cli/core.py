@@ -27,8 +27,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("check", help="暗号化DBの整合性と監査ログの改ざん検査")
+    p = sub.add_parser("check", help="暗号化DBの整合性と、監査ログ・履歴の改ざん検査")
     add_workspace_args(p)
+    anchor = p.add_mutually_exclusive_group()
+    anchor.add_argument("--anchor", action="store_true",
+                        help="検査のあと、月次の紙の記録用に現在の照合コードを表示")
+    anchor.add_argument("--verify-anchor", metavar="CODE",
+                        help="紙に記録した照合コードの時点までの記録がそのまま残っているか確かめる")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("passwd", help="自分のパスワードを変更")
@@ -101,19 +106,45 @@ def cmd_demo(args) -> int:
 def cmd_check(args) -> int:
     from kodoku_desk.services.maintenance import check_workspace
 
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r履歴を検査中… {done}/{total}")
+
     signed = open_signed(args)
     try:
-        report = check_workspace(signed)
+        report = check_workspace(signed, progress, anchor=args.anchor,
+                                 verify_anchor=args.verify_anchor)
     finally:
         signed.close()
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     if report.integrity_problems:
         sys.stderr.write("エラー: データベースの整合性検査で問題が見つかりました: "
                          + "; ".join(report.integrity_problems[:5]) + "\n")
         return 1
-    if not report.chain.ok:
-        sys.stderr.write(f"エラー: {report.chain.message}\n")
+    print("整合性: 問題なし。")
+    errors = []
+    if report.chain.ok:
+        print(report.chain.message)
+    else:
+        errors.append(report.chain.message)
+    if report.history.ok:
+        print(report.history.message)
+    else:
+        errors += report.history.messages  # one sentence per broken table
+    if report.anchor_check is not None:
+        if report.anchor_check.ok:
+            print(report.anchor_check.message)
+        else:
+            errors.append(report.anchor_check.message)
+    for message in errors:
+        sys.stderr.write(f"エラー: {message}\n")
+    if errors:
         return 1
-    print(f"整合性: 問題なし。{report.chain.message}")
+    if report.anchor:
+        print(f"照合コード: {report.anchor}")
+        print("（日付とともに紙の記録に書き写してください。次の検査で --verify-anchor に渡すと、"
+              "この時点までの記録がそのまま残っていることを確かめられます。）")
     return 0
 
 

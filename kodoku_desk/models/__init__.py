@@ -24,6 +24,7 @@ from kodoku_desk.models.handoffs import (
     HandoffSnapshot,
     OverrideReview,
 )
+from kodoku_desk.models.history import HistoryLink
 from kodoku_desk.models.org import Agency, Block, Setting, Staff
 from kodoku_desk.models.plans import (
     AgendaItem,
@@ -39,7 +40,8 @@ from kodoku_desk.models.plans import (
 
 __all__ = [
     "Agency", "AgendaItem", "Attachment", "AuditEntry", "Base", "Block", "Case", "CaseField",
-    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HandoffSnapshot", "HouseholdMember",
+    "Consent", "ConsentWithdrawal", "Disclosure", "Handoff", "HandoffEvent", "HandoffSnapshot",
+    "HistoryLink", "HouseholdMember",
     "MeetingDecision", "MeetingPart", "MeetingSession", "OverrideReview", "PartMember", "Person",
     "Plan", "PlanEvaluation", "PlanEvent", "PlanVersion", "RoutingDecision", "Setting", "Sheet",
     "Staff", "now",

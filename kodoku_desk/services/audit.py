@@ -62,6 +62,18 @@ def record(session: Session, actor: Actor | str, action: str, target_type: str =
     return entry
 
 
+def last_entry(session: Session) -> AuditEntry | None:
+    """The newest entry (the chain's head when the chain is whole)."""
+    return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+
+
+def hash_at(session: Session, entry_id: int) -> str | None:
+    """The hash of entry `entry_id` (GENESIS at 0), None if there is no such entry."""
+    if entry_id == 0:
+        return GENESIS
+    return session.scalar(select(AuditEntry.hash).where(AuditEntry.id == entry_id))
+
+
 @dataclass
 class ChainReport:
     ok: bool

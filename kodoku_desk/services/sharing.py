@@ -164,9 +164,9 @@ def snapshot_missing(session: Session, batch: int = 2000) -> int:
     in the hand-off's 提供記録 (for rows written by bulk paths: the demo generator). One whole-
     sheet content per sheet, cut per hand-off by domain.snapshot.restrict; rows inserted and
     disclosures linked per batch. Returns how many were made."""
-    from sqlalchemy import exists, insert, update
+    from sqlalchemy import exists, update
 
-    from kodoku_desk.models import Disclosure
+    from kodoku_desk.models import Disclosure, HistoryLink
     from kodoku_desk.models import Staff as StaffRow
 
     names = {"agency": {i: n for i, n in session.execute(select(Agency.id, Agency.name))},
@@ -197,7 +197,9 @@ def snapshot_missing(session: Session, batch: int = 2000) -> int:
                          "sha256": rules.digest(content), "at": h.sent_at,
                          "created_by": h.created_by, "migrated": False})
         if rows:
-            session.execute(insert(HandoffSnapshot), rows)
+            # ORM rows, so the history chain's flush hook links each snapshot.
+            session.add_all(HandoffSnapshot(**r) for r in rows)
+            session.flush()
             ids = [r["handoff_id"] for r in rows]
             first = (select(HandoffSnapshot.id).where(
                 HandoffSnapshot.handoff_id == Disclosure.handoff_id, HandoffSnapshot.seq == 1)
@@ -205,10 +207,13 @@ def snapshot_missing(session: Session, batch: int = 2000) -> int:
             digest = (select(HandoffSnapshot.sha256).where(
                 HandoffSnapshot.handoff_id == Disclosure.handoff_id, HandoffSnapshot.seq == 1)
                 .scalar_subquery())
-            session.execute(update(Disclosure).where(
+            linked = select(HistoryLink.row_id).where(HistoryLink.table_name == "disclosures")
+            # Only 提供記録 not yet in the history chain (written by the same bulk path, linked
+            # after this): a chained row is never changed.
+            session.connection().execute(update(Disclosure).where(
                 Disclosure.handoff_id.in_(ids), Disclosure.channel == "handoff",
-                Disclosure.snapshot_id.is_(None)).values(snapshot_id=first, content_hash=digest)
-                .execution_options(synchronize_session=False))
+                Disclosure.snapshot_id.is_(None), Disclosure.id.not_in(linked))
+                .values(snapshot_id=first, content_hash=digest))
             made += len(rows)
         session.flush()
         session.expunge_all()

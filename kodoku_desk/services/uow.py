@@ -1,11 +1,14 @@
 """The unit of work every service opens: `write(signed)` (all or nothing) and `read(signed)`.
 
-Two things happen here and nowhere else:
+Three things happen here and nowhere else:
 - a refusal (AccessDenied) that escapes a unit of work is written to the audit log in its own
   committed write after the work was rolled back, so it is never lost with the work
   (services.access.record_refusal);
 - the kinds of rows a committed write changed are added to the change collector of the calling
-  context (`collect_changes`), which the GUI runner turns into one change notification.
+  context (`collect_changes`), which the GUI runner turns into one change notification;
+- importing this module installs the history chain's session hook (services.history_chain):
+  the chained history rows a flush inserts are linked in the same transaction, and an ORM
+  UPDATE or DELETE of one is refused.
 
 The UI and the CLI never open a unit of work; they call services and queries, which do.
 """
@@ -24,6 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from kodoku_desk import models as m
 from kodoku_desk.domain.changes import Change
 from kodoku_desk.errors import AccessDenied
+from kodoku_desk.services import history_chain  # noqa: F401 - installs the history chain's hook
 
 if TYPE_CHECKING:
     from kodoku_desk.services.auth import Signed

@@ -99,17 +99,20 @@ class AccessLogPage(LogPage):
     def verify(self) -> None:
         self.verify_result.setText("検証しています…")
         self.verify_result.setStyleSheet("")
-        from kodoku_desk.services import review
+        from kodoku_desk.services import maintenance, review
 
         signed = self.ctx.signed
-        self.write(lambda: review.verify_audit_chain(signed), self.show_verification,
-                   label="監査ログを検証しています…")
+        self.write(lambda: (review.verify_audit_chain(signed),
+                            maintenance.verify_history_chain(signed)),
+                   self.show_verification, label="監査ログと履歴を検証しています…")
 
-    def show_verification(self, report) -> None:
-        color = "#1e7e34" if report.ok else "#c0392b"
+    def show_verification(self, reports) -> None:
+        report, history = reports  # the audit log's chain, then the history tables' chain
+        ok = report.ok and history.ok
+        color = "#1e7e34" if ok else "#c0392b"
         self.verify_result.setStyleSheet(f"color: {color}; font-weight: bold;")
-        prefix = "検証結果: " if report.ok else "検証結果（問題あり）: "
-        self.verify_result.setText(prefix + report.message)
+        prefix = "検証結果: " if ok else "検証結果（問題あり）: "
+        self.verify_result.setText(prefix + report.message + "\n" + history.message)
         if not report.ok and report.broken_id:
             # Reload so the list shows the entry as it is stored now, then point at it.
             self._broken_id = report.broken_id
