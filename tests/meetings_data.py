@@ -120,6 +120,7 @@ def make_case(signed, spec: CaseSpec, n: int) -> int:
                 s.add(HandoffEvent(handoff_id=h.id, from_state=prev, to_state=st,
                                    actor_id=actor.staff_id, agency_id=to,
                                    at=datetime(2025, 4, i, 9, 0), note=f"{st}しました"))
+                h.stage_started_at = datetime(2025, 4, i, 9, 0)  # as the services keep it
                 prev = st
         # Rows written directly, as the intake service would: keep the search index in step.
         s.flush()

@@ -94,6 +94,8 @@ GATED = {
     "list another agency's inbox": lambda w, i, t: boxes.inbox_listing(w.north, JIRITSU),
     "acknowledge a hand-off it sent itself": lambda w, i, t: handoffs.transition(
         w.north, w.case_8050.handoff_ids[0], "acknowledge"),
+    "record progress on a hand-off it sent itself": lambda w, i, t: handoffs.record_progress(
+        w.north, w.case_8050.handoff_ids[0], "経過"),
     "create a plan": lambda w, i, t: plans.create_plan(w.north, w.case_8050.case_id),
     "list plans": lambda w, i, t: plans.list_plans(w.north),
     "pick cases for a plan": lambda w, i, t: pickers.case_choices(w.north, ""),

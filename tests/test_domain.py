@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -86,10 +86,112 @@ def test_due_day_and_overdue_count_business_days_across_holidays_and_year_end():
     assert handoff.is_overdue(handoff.SENT, due, due + timedelta(days=1))
     # Monday 12 Jan 2026 is 成人の日: Thursday 8, Friday 9 and Tuesday 13 are business days.
     assert handoff.overdue_days(handoff.SENT, due, date(2026, 1, 13)) == 3
-    for answered in (handoff.ACKNOWLEDGED, handoff.ACCEPTED, handoff.DONE, handoff.RETURNED,
-                     handoff.WITHDRAWN):
-        assert not handoff.is_overdue(answered, due, date(2026, 3, 1))
-        assert handoff.overdue_days(answered, due, date(2026, 3, 1)) == 0
+    for closed in handoff.CLOSED_STATES:  # a closed hand-off has no deadline left
+        assert not handoff.is_overdue(closed, due, date(2026, 3, 1))
+        assert handoff.overdue_days(closed, due, date(2026, 3, 1)) == 0
+        assert handoff.stage_deadline(closed, due, date(2026, 1, 5), LIMITS) is None
+        assert handoff.overdue_status(closed, due, date(2026, 1, 5), LIMITS, date(2026, 3, 1)) \
+            is None
+
+
+# --------------------------------------------------------------------------- deadlines per stage
+
+LIMITS = handoff.Limits(acknowledge=3, start=5, update=20)  # the default settings
+
+
+def test_every_open_stage_has_a_deadline_and_a_setting():
+    assert handoff.AWAITING_ANSWER == handoff.OPEN_STATES
+    assert [handoff.STAGES[s].deadline for s in handoff.AWAITING_ANSWER] == \
+        ["受理期限", "対応開始期限", "更新期限"]
+    assert [LIMITS.days(s) for s in handoff.AWAITING_ANSWER] == [3, 5, 20]
+    assert len({handoff.STAGES[s].setting for s in handoff.AWAITING_ANSWER}) == 3
+
+
+def test_the_acknowledgement_deadline_is_the_due_day_fixed_at_sending():
+    due = date(2026, 1, 7)  # whatever the setting says now: it was fixed when sent
+    other = handoff.Limits(acknowledge=10, start=5, update=20)
+    assert handoff.stage_deadline(handoff.SENT, due, date(2025, 12, 26), other) == due
+    late = handoff.overdue_status(handoff.SENT, due, date(2025, 12, 26), other, date(2026, 1, 9))
+    assert late == handoff.Overdue(handoff.SENT, due, 2, "受理期限超過")
+
+
+@pytest.mark.parametrize(("acknowledged", "deadline", "checks"), [
+    # Friday before the year-end closure (29 Dec – 3 Jan): Mon 5 … Fri 9 Jan are days 1–5.
+    (date(2025, 12, 26), date(2026, 1, 9),
+     [(date(2026, 1, 9), 0, False), (date(2026, 1, 10), 0, True),  # Saturday: past, 0 days
+      (date(2026, 1, 13), 1, True)]),  # 12 Jan is 成人の日
+    # Monday before Golden Week: 29 Apr 昭和の日, 3–6 May holidays.
+    (date(2025, 4, 28), date(2025, 5, 8),
+     [(date(2025, 5, 2), 0, False), (date(2025, 5, 8), 0, False), (date(2025, 5, 9), 1, True),
+      (date(2025, 5, 12), 2, True)]),
+])
+def test_the_start_deadline_counts_from_the_acknowledgement(acknowledged, deadline, checks):
+    at = datetime.combine(acknowledged, time(16, 30))  # the time of day does not matter
+    assert handoff.stage_deadline(handoff.ACKNOWLEDGED, date(2000, 1, 1), at, LIMITS) == deadline
+    for today, days_late, overdue in checks:
+        late = handoff.overdue_status(handoff.ACKNOWLEDGED, date(2000, 1, 1), at, LIMITS, today)
+        assert (late is not None) == overdue, today
+        if late:
+            assert late == handoff.Overdue(handoff.ACKNOWLEDGED, deadline, days_late,
+                                           "対応開始期限超過")
+
+
+def test_the_update_deadline_counts_from_the_latest_event_across_year_end_and_holidays():
+    last_event = datetime(2025, 12, 15, 10)  # Monday
+    # 9 business days to 26 Dec, none 29 Dec – 3 Jan, 5 in the week of 5 Jan, none on 成人の日
+    # (12 Jan), the 20th on Tuesday 20 Jan.
+    deadline = date(2026, 1, 20)
+    assert handoff.stage_deadline(handoff.ACCEPTED, date(2000, 1, 1), last_event, LIMITS) == \
+        deadline
+    assert handoff.overdue_status(handoff.ACCEPTED, date(2000, 1, 1), last_event, LIMITS,
+                                  deadline) is None
+    late = handoff.overdue_status(handoff.ACCEPTED, date(2000, 1, 1), last_event, LIMITS,
+                                  date(2026, 1, 26))
+    assert late == handoff.Overdue(handoff.ACCEPTED, deadline, 4, "更新なし 24営業日")
+    # A longer limit moves the deadline at once (the limit is read when asked).
+    longer = handoff.Limits(acknowledge=3, start=5, update=30)
+    assert handoff.overdue_status(handoff.ACCEPTED, date(2000, 1, 1), last_event, longer,
+                                  date(2026, 1, 26)) is None
+
+
+def test_which_events_start_the_stage_clock_again():
+    assert handoff.restarts_stage("", handoff.SENT)
+    assert handoff.restarts_stage(handoff.SENT, handoff.ACKNOWLEDGED)
+    assert handoff.restarts_stage(handoff.ACKNOWLEDGED, handoff.ACCEPTED)
+    assert handoff.restarts_stage(handoff.ACCEPTED, handoff.ACCEPTED)  # an update while 対応中
+    assert not handoff.restarts_stage(handoff.SENT, handoff.SENT)  # 追加提供 before 受理
+    assert not handoff.restarts_stage(handoff.ACKNOWLEDGED, handoff.ACKNOWLEDGED)
+
+
+def test_progress_notes_only_while_in_progress_and_with_words():
+    handoff.check_progress(handoff.ACCEPTED, "訪問しました")
+    with pytest.raises(UserError, match="対応中"):
+        handoff.check_progress(handoff.ACKNOWLEDGED, "訪問しました")
+    with pytest.raises(UserError) as err:
+        handoff.check_progress(handoff.ACCEPTED, "")
+    assert err.value.field == "note"
+
+
+@pytest.mark.parametrize("today", [date(2026, 1, 6), date(2026, 1, 13), date(2025, 5, 7),
+                                   date(2025, 9, 24), date(2025, 6, 30)])
+def test_the_sql_cut_off_says_what_the_deadline_says(today):
+    """services.handoffs.stage_overdue_clause compares the stage's start with overdue_before:
+    for every start and limit it must agree with stage_deadline."""
+    for days in (0, 1, 3, 5, 20):
+        cutoff = handoff.overdue_before(today, days)
+        for back in range(0, 70):
+            start = today - timedelta(days=back)
+            assert (start < cutoff) == (add_business_days(start, days) < today), (today, days, start)
+
+
+def test_adding_business_days_agrees_with_a_day_by_day_walk():
+    for start in (date(2024, 12, 1) + timedelta(days=i) for i in range(0, 400, 3)):
+        for days in (0, 1, 3, 5, 20, 120, 300):
+            d, added = start, 0
+            while added < days:
+                d += timedelta(days=1)
+                added += is_business_day(d)
+            assert add_business_days(start, days) == d, (start, days)
 
 
 def test_business_days_agree_with_a_day_by_day_walk():

@@ -30,15 +30,16 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def world(signed):
     """Recent hand-offs (so the 12-month dashboard sees them): one overdue, one acknowledged,
-    one returned, one consent override; a disclosure."""
+    one returned, one consent override; a disclosure. The two acknowledged ones were never
+    started: past their 対応開始期限, they are overdue too."""
     org = make_org(signed)
     today = date.today()
     long_ago = datetime.combine(today - timedelta(days=40), datetime.min.time()) + timedelta(hours=9)
     with signed.store.write() as s:
         cid = add_case(s, org, "G-001", long_ago, block="北部ブロック", fields=("高齢", "障がい"))
         overdue = add_handoff(s, org, cid, "北部地域包括支援センター", "障がい福祉課", long_ago)
-        add_handoff(s, org, cid, "北部地域包括支援センター", "自立相談支援機関", long_ago,
-                    (("受理", long_ago + timedelta(days=2), "", ""),))
+        acknowledged = add_handoff(s, org, cid, "北部地域包括支援センター", "自立相談支援機関",
+                                   long_ago, (("受理", long_ago + timedelta(days=2), "", ""),))
         returned = add_handoff(s, org, cid, "北部地域包括支援センター", "こども家庭センター",
                                long_ago, (("返送", long_ago + timedelta(days=1), "18歳以上のため",
                                            "自立相談支援機関"),))
@@ -51,7 +52,7 @@ def world(signed):
                          to_agency_id=org.agencies["障がい福祉課"], sections=["partA"],
                          basis="本人同意", channel="handoff", handoff_id=overdue.id))
     return dict(org=org, cid=cid, cid2=cid2, overdue=overdue, returned=returned,
-                override=override)
+                override=override, acknowledged=acknowledged)
 
 
 @pytest.fixture
@@ -75,11 +76,14 @@ def _show(qtbot, page, ctx):
 
 def test_dashboard_shows_figures_opens_cases_and_reviews_overrides(qtbot, ctx, world, signed):
     page = _show(qtbot, DashboardPage(ctx), ctx)
-    assert page.tiles["overdue"].text() == "1"
+    assert page.tiles["overdue"].text() == "3"
+    assert page.overdue_stages.text() == "受理期限 1・対応開始期限 2・更新期限 0"
     assert page.tiles["overrides"].text() == "1"
-    assert page.overdue_table.rowCount() == 1
-    assert page.overdue_table.text(0, 0) == "G-001"
+    assert page.overdue_table.rowCount() == 3
+    assert page.overdue_table.text(0, 0) == "G-001"  # the oldest deadline first
     assert page.overdue_table.text(0, 2) == "障がい福祉課"
+    assert [page.overdue_table.text(i, 4) for i in range(3)] == \
+        ["受理期限超過", "対応開始期限超過", "対応開始期限超過"]
     page.overdue_table.selectRow(0)
     page.open_case_from(page.overdue_table)
     assert ctx.opened == [world["cid"]]
@@ -122,15 +126,17 @@ def test_handoff_log_filters_timeline_and_exports(qtbot, ctx, world, tmp_path):
     page.overdue.setChecked(True)
     page.search()
     wait_runner(qtbot, ctx.runner)
-    assert page.table.rowCount() == 1 and page.table.text(0, 0) == str(world["overdue"].id)
-    page.table.selectRow(0)
+    shown = [page.table.text(i, 0) for i in range(page.table.rowCount())]
+    assert sorted(shown) == sorted(str(world[k].id) for k in ("overdue", "acknowledged",
+                                                              "override"))
+    page.table.selectRow(shown.index(str(world["overdue"].id)))
     wait_runner(qtbot, ctx.runner)
     assert page.timeline.rowCount() == 5  # every event of the case, all its hand-offs
     # A bad date is a sentence at the field; nothing is queried.
     page.overdue.setChecked(False)
     type_text(page.date_from, "令和元年4月1日")
     page.search()
-    assert "令和になる前" in page.message.text() and page.table.rowCount() == 1
+    assert "令和になる前" in page.message.text() and page.table.rowCount() == 3
     page.date_from.clear()
     page.search()
     wait_runner(qtbot, ctx.runner)

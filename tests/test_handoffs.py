@@ -308,8 +308,10 @@ def test_overdue_after_three_business_days(sender, saved):
         assert row.overdue
     handoffs.transition(as_staff_of(sender, FUKI), h.id, "acknowledge")
     with sender.store.read() as s:
-        assert handoffs.overdue_count(s, h.to_agency_id, today=h.due_on + timedelta(days=10)) == 0
-        assert handoffs.overdue_count(s, today=h.due_on + timedelta(days=10)) == 1  # the other one
+        # Acknowledged: its 対応開始期限 (5 business days from now) has not passed on the day
+        # after the 受理期限; the other one, still 送付, is overdue.
+        assert handoffs.overdue_count(s, h.to_agency_id, today=later) == 0
+        assert handoffs.overdue_count(s, today=later) == 1
 
 
 def test_due_date_skips_weekend_and_holidays(sender):

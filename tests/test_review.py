@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select, text
 
 from kodoku_desk.domain import dates
+from kodoku_desk.domain import handoff as handoff_rules
 from kodoku_desk.errors import AccessDenied, UserError, WorkspaceError
 from kodoku_desk.models import (
     Agency,
@@ -53,6 +54,7 @@ from kodoku_desk.services import admin, auth, review
 
 PW = "review-password-1"
 TODAY = date(2025, 6, 30)
+DEFAULT_LIMITS = handoff_rules.Limits(3, 5, 20)  # services.admin.SETTING_DEFAULTS
 
 AGENCIES = {  # name → (fields, block)
     "北部地域包括支援センター": (["高齢"], "北部ブロック"),
@@ -86,6 +88,12 @@ class Made:
     override: bool = False
     returned_at: datetime | None = None
     block: str | None = None
+    stage_started: datetime | None = None  # when the current stage began (its last step)
+
+    def overdue(self, today: date = TODAY) -> handoff_rules.Overdue | None:
+        """By the pure rule, with the default settings."""
+        return handoff_rules.overdue_status(self.state, self.due_on, self.stage_started,
+                                            DEFAULT_LIMITS, today)
 
 
 def make_org(signed) -> Org:
@@ -139,12 +147,14 @@ def add_handoff(s, org: Org, case_id: int, frm: str, to: str, sent: datetime,
     s.flush()
     s.add(HandoffEvent(handoff_id=h.id, from_state="", to_state="送付", actor_id=org.admin_id,
                        agency_id=org.agencies[frm], at=sent))
-    made = Made(h.id, case_id, frm, to, sent, due, "送付", override=override, block=block)
+    made = Made(h.id, case_id, frm, to, sent, due, "送付", override=override, block=block,
+                stage_started=sent)
     for state, at, note, alternative in steps:
         s.add(HandoffEvent(handoff_id=h.id, from_state=h.state, to_state=state,
                            actor_id=org.admin_id, agency_id=org.agencies[to], at=at, note=note,
                            alternative=alternative))
         h.state = made.state = state
+        h.stage_started_at = made.stage_started = at  # each step starts a stage
         if state == "受理":
             h.acknowledged_at = made.acknowledged_at = at
         if state in ("完了", "返送", "取下げ"):
@@ -272,10 +282,18 @@ def test_dashboard_figures_equal_counts_from_the_events(signed):
     assert {r.agency: [r.waiting, r.in_progress] for r in board.open_by_agency} == \
         dict(open_expected)
 
-    # Overdue list.
-    overdue = [m for m in made if m.state == "送付" and m.due_on < TODAY]
+    # Overdue list: every stage, by the pure rule (the SQL form must agree with it).
+    overdue = {m.id: m.overdue() for m in made if m.overdue()}
+    assert any(o.state == "送付" for o in overdue.values())
+    assert any(o.state == "受理" for o in overdue.values())
+    assert any(o.state == "対応中" for o in overdue.values())
     assert board.overdue_total == len(overdue)
-    assert {i.handoff_id for i in board.overdue} == {m.id for m in overdue}
+    assert board.overdue_by_stage == {stage: sum(o.state == stage for o in overdue.values())
+                                      for stage in handoff_rules.AWAITING_ANSWER}
+    assert {i.handoff_id: (i.state, i.deadline, i.overdue_days, i.overdue_label)
+            for i in board.overdue} == {hid: (o.state, o.deadline, o.days_late, o.label)
+                                        for hid, o in overdue.items()}
+    assert [i.deadline for i in board.overdue] == sorted(i.deadline for i in board.overdue)
 
     # Hand-offs per field per month (receiving agency's primary field).
     per = defaultdict(Counter)
@@ -411,8 +429,9 @@ def test_handoff_log_filters_match_the_events(signed):
         {m.id for m in made if m.to_agency == "障がい福祉課"}
     assert ids(HandoffFilter(from_agency_id=a["福祉総務課"], state="受理")) == \
         {m.id for m in made if m.state == "受理"}
-    assert ids(HandoffFilter(overdue=True)) == \
-        {m.id for m in made if m.state == "送付" and m.due_on < TODAY}
+    assert ids(HandoffFilter(overdue=True)) == {m.id for m in made if m.overdue()}
+    assert ids(HandoffFilter(overdue=True, state="対応中")) == \
+        {m.id for m in made if m.overdue() and m.state == "対応中"}
     assert ids(HandoffFilter(returned=True)) == {m.id for m in made if m.returned_at}
     assert ids(HandoffFilter(consent_override=True)) == {m.id for m in made if m.override}
     lo, hi = date(2024, 9, 1), date(2024, 12, 31)
@@ -807,8 +826,7 @@ def test_handoff_log_page_is_the_newest_and_total_counts_all_without_deleted_cas
     kept = [m for m in made if m.case_id != deleted_case]
     newest = sorted(kept, key=lambda m: (m.sent_at, m.id), reverse=True)
     for flt, keep in ((HandoffFilter(), lambda m: True),
-                      (HandoffFilter(overdue=True),
-                       lambda m: m.state == "送付" and m.due_on < TODAY),
+                      (HandoffFilter(overdue=True), lambda m: m.overdue() is not None),
                       (HandoffFilter(returned=True), lambda m: m.returned_at is not None),
                       (HandoffFilter(block_id=org.blocks["北部ブロック"]),
                        lambda m: m.block == "北部ブロック")):

@@ -148,7 +148,8 @@ def test_report_pdf_and_csv_through_the_cli(signed, ws_dir, tmp_path):
     flat = "".join(body.split())  # pdftotext's spacing varies with alignment; compare without
     assert f"新規ケース数{expected.cases:,}件" in flat
     assert f"つなぎ送付{expected.sent:,}件" in flat
-    assert f"つなぎ期限超過{expected.overdue:,}件" in flat
+    assert f"つなぎ受理期限に遅れた{expected.overdue:,}件" in flat
+    assert f"合計{sum(expected.overdue_now.values()):,}件" in flat  # 期限超過中, per stage
     assert f"受理までの日数（中央値）{expected.median_ack_days:.1f}日" in flat
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     font_lines = fonts.splitlines()[2:]
@@ -166,6 +167,7 @@ def test_report_pdf_and_csv_through_the_cli(signed, ws_dir, tmp_path):
     table = {(r[0], r[1]): r[2] for r in rows[1:]}
     assert table[("概要", "新規ケース数")] == str(expected.cases)
     assert table[("つなぎ", "返送")] == str(expected.returned)
+    assert table[("つなぎ", "受理期限に遅れた")] == str(expected.overdue)
     for field_name, n in expected.by_field:
         assert table[("分野別ケース", field_name)] == str(n)
 

@@ -99,6 +99,7 @@ def test_every_handoff_state_with_events_that_match_the_cached_state(generated):
                 assert after.at >= before.at
             assert chain[-1].to_state == h.state == derived_state(s, h.id)
             assert h.version == len(chain)
+            assert h.stage_started_at == chain[-1].at  # every generated event is a step
             acks = [e.at for e in chain if e.to_state == ACKNOWLEDGED]
             assert h.acknowledged_at == (acks[0] if acks else None)
             closed = h.state in (DONE, RETURNED, WITHDRAWN)
@@ -111,6 +112,10 @@ def test_every_handoff_state_with_events_that_match_the_cached_state(generated):
             assert h.sent_at.date() <= REFERENCE
         overdue = [h for h in handoffs if h.state == SENT and h.due_on < REFERENCE]
         assert overdue, "some hand-offs must be overdue"
+        from kodoku_desk.queries.dashboard import build_dashboard
+
+        by_stage = build_dashboard(s, REFERENCE).overdue_by_stage
+        assert all(by_stage.values()), f"overdue at every stage: {by_stage}"
         assert len(events) == len(handoffs)
         per_case: dict[int, int] = {}
         for h in handoffs:

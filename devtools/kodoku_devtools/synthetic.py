@@ -623,6 +623,9 @@ class _Generator:
                  state=state, version=len(events), sent_at=at,
                  due_on=_due(at.date(), self.org.overdue_days), acknowledged_at=ack,
                  ack_days=ack_days_between(at, ack),
+                 # Every generated event is a step (domain.handoff.restarts_stage): the current
+                 # stage began with the last one.
+                 stage_started_at=events[-1]["at"],
                  closed_at=closed, created_by=sender)
         for e in events:
             rows.add(HandoffEvent, id=self.ids.take("handoff_events"), **e)

@@ -15,7 +15,8 @@ from kodoku_desk.cli.common import add_format_arg, add_workspace_args, open_sign
 
 HANDOFF_COLUMNS = (("id", "番号"), ("case_no", "ケース番号"), ("person_name", "氏名"),
                    ("from_agency", "送付元"), ("to_agency", "送付先"), ("state", "状態"),
-                   ("sent", "送付日"), ("due", "受理期限"), ("overdue", "期限超過"),
+                   ("sent", "送付日"), ("due", "受理期限"), ("stage_due", "いまの期限"),
+                   ("overdue_label", "期限超過"),
                    ("last_note", "最新のメモ"))
 
 
@@ -35,7 +36,8 @@ def register(sub) -> None:
     q = hsub.add_parser("list", help="機関が受けたつなぎ（受信箱）の一覧")
     add_workspace_args(q)
     q.add_argument("--agency", metavar="NAME", help="機関名（既定: ログインした職員の機関）")
-    q.add_argument("--overdue", action="store_true", help="受理期限を過ぎた未受理のものだけ")
+    q.add_argument("--overdue", action="store_true",
+                   help="期限を過ぎたものだけ（受理期限・対応開始期限・対応中の更新期限）")
     add_format_arg(q)
     q.set_defaults(handler=cmd_handoff_list)
 
@@ -86,7 +88,8 @@ def cmd_handoff_list(args) -> int:
         _, found = inbox_listing(signed, args.agency, overdue_only=args.overdue)
     finally:
         signed.close()
-    rows = [{**_as_dict(r), "sent": to_wareki(r.sent_at.date()), "due": to_wareki(r.due_on)}
+    rows = [{**_as_dict(r), "sent": to_wareki(r.sent_at.date()), "due": to_wareki(r.due_on),
+             "stage_due": to_wareki(r.deadline)}
             for r in found]
     print_rows(rows, HANDOFF_COLUMNS, args.format)
     return 0

@@ -1,13 +1,14 @@
 """The hand-off (つなぎ) rules, in one place (docs/DOMAIN.md §5): the states, which step may follow
 which and who may take it, what each step needs written, the inbox buckets, and when a hand-off
-is overdue. Pure: the services apply these to rows; the SQL forms live beside them in
-services.handoffs and must say the same thing."""
+is overdue at each stage. Pure: the services apply these to rows; the SQL forms live beside them
+in services.handoffs and must say the same thing."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from kodoku_desk.domain.dates import add_business_days, business_days_between
+from kodoku_desk.domain.dates import add_business_days, business_days_between, is_business_day
 from kodoku_desk.errors import UserError
 
 SENT, ACKNOWLEDGED, ACCEPTED, DONE, RETURNED, WITHDRAWN = (
@@ -50,9 +51,6 @@ INBOX_BUCKETS: dict[str, tuple[str, ...]] = {
     "完了": (DONE,),
 }
 OUTBOX_BUCKETS: dict[str, tuple[str, ...]] = {**INBOX_BUCKETS, "取下げ": (WITHDRAWN,)}
-
-# A hand-off is overdue while it waits in one of these states past its due day.
-AWAITING_ANSWER = (SENT,)
 
 
 def target_of(action: str) -> str:
@@ -117,6 +115,55 @@ def bucket_states(bucket: str | None, buckets: dict[str, tuple[str, ...]]) -> tu
 
 
 # --- deadlines ------------------------------------------------------------------------------------
+# Every open state is a stage with a deadline, counted in business days from the stage's start:
+#   送付   → 受理 by the 受理期限: the due day fixed at sending (Handoff.due_on; a later change of
+#            the setting does not move it);
+#   受理   → 対応中 by the 対応開始期限: N business days after the acknowledgement;
+#   対応中 → an update (any event: an answer, a progress note, 追加提供 …) by the 更新期限: N
+#            business days after the hand-off's latest event.
+# The start is cached on the hand-off row (Handoff.stage_started_at, kept by the services with
+# `restarts_stage`); the two later limits are read from the settings when asked, so a changed
+# setting applies at once.
+
+
+@dataclass(frozen=True)
+class Stage:
+    state: str
+    setting: str  # the workspace setting holding its limit in business days (services.admin)
+    deadline: str  # what its deadline is called (also the heading of its count)
+    missed: str  # what a hand-off past it is called (the inbox's column)
+
+
+STAGES: dict[str, Stage] = {
+    SENT: Stage(SENT, "overdue_business_days", "受理期限", "受理期限超過"),
+    ACKNOWLEDGED: Stage(ACKNOWLEDGED, "start_business_days", "対応開始期限", "対応開始期限超過"),
+    ACCEPTED: Stage(ACCEPTED, "update_business_days", "更新期限", "更新なし"),
+}
+# A hand-off is overdue while it waits in one of these states past its stage's deadline.
+AWAITING_ANSWER = tuple(STAGES)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Business days each stage may take: the workspace settings named by STAGES (their
+    defaults are services.admin.SETTING_DEFAULTS)."""
+
+    acknowledge: int  # 受理期限: for new hand-offs only (their due day is fixed at sending)
+    start: int  # 対応開始期限
+    update: int  # 対応中の更新期限
+
+    def days(self, state: str) -> int:
+        return {SENT: self.acknowledge, ACKNOWLEDGED: self.start, ACCEPTED: self.update}[state]
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A hand-off past its stage's deadline."""
+
+    state: str  # the stage it is stuck in
+    deadline: date
+    days_late: int  # business days after the deadline, up to today
+    label: str  # 受理期限超過 / 対応開始期限超過 / 更新なし 25営業日
 
 
 def due_on(sent_on: date, business_days: int) -> date:
@@ -124,13 +171,79 @@ def due_on(sent_on: date, business_days: int) -> date:
     return add_business_days(sent_on, business_days)
 
 
-def is_overdue(state: str, due: date, today: date) -> bool:
-    return state in AWAITING_ANSWER and due < today
+def restarts_stage(from_state: str, to_state: str) -> bool:
+    """Does an event start its hand-off's stage clock again? A step into another state starts
+    that state's stage; while 対応中, any event is an update."""
+    return from_state != to_state or to_state == ACCEPTED
 
 
-def overdue_days(state: str, due: date, today: date) -> int:
-    """Business days past the due day while still awaiting an answer; 0 otherwise."""
-    return business_days_between(due, today) if is_overdue(state, due, today) else 0
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def stage_deadline(state: str, due: date, stage_started: date | datetime | None,
+                   limits: Limits) -> date | None:
+    """The day by which a hand-off must leave its stage (対応中: be updated); None when closed.
+    `due` is the 受理期限 fixed at sending; `stage_started` the stage's start."""
+    if state == SENT:
+        return due
+    if state in STAGES and stage_started is not None:
+        return add_business_days(_day(stage_started), limits.days(state))
+    return None
+
+
+def is_overdue(state: str, deadline: date | None, today: date) -> bool:
+    """In an open stage, and today is after the stage's deadline (the deadline itself is in time)."""
+    return state in AWAITING_ANSWER and deadline is not None and deadline < today
+
+
+def overdue_days(state: str, deadline: date | None, today: date) -> int:
+    """Business days past the stage's deadline while still in the stage; 0 otherwise."""
+    if deadline is None or not is_overdue(state, deadline, today):
+        return 0
+    return business_days_between(deadline, today)
+
+
+def overdue_status(state: str, due: date, stage_started: date | datetime | None, limits: Limits,
+                   today: date) -> Overdue | None:
+    """Which deadline a hand-off has missed, and by how much; None when it is in time or closed."""
+    deadline = stage_deadline(state, due, stage_started, limits)
+    if deadline is None or not is_overdue(state, deadline, today):
+        return None
+    label = STAGES[state].missed
+    if state == ACCEPTED and stage_started is not None:
+        label += f" {business_days_between(_day(stage_started), today)}営業日"
+    return Overdue(state, deadline, business_days_between(deadline, today), label)
+
+
+def overdue_before(today: date, days: int) -> date:
+    """The cut-off of the SQL form: a stage of `days` business days that started on a day before
+    this one is past its deadline today; one that started on it or later is not. (It is the
+    `days`-th business day counted back from yesterday: a start before it has at least `days`
+    business days after it that are already over.)"""
+    if days <= 0:
+        return today
+    d, counted = today - timedelta(days=1), 0
+    while True:
+        if is_business_day(d):
+            counted += 1
+            if counted == days:
+                return d
+        d -= timedelta(days=1)
+
+
+# --- progress notes -------------------------------------------------------------------------------
+
+# An event by the receiving agency while 対応中 that records how the work goes (経過) without
+# moving the state: it is the update the 更新期限 asks for.
+EVENT_PROGRESS = "経過"
+
+
+def check_progress(state: str, note: str) -> None:
+    if state != ACCEPTED:
+        raise UserError(f"経過を記録できるのは「{ACCEPTED}」のつなぎだけです（いまの状態: {state}）。")
+    if not note:
+        raise UserError("経過の内容を書いてください。", field="note")
 
 
 # --- what the receiver may read -------------------------------------------------------------------

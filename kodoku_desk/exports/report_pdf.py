@@ -243,7 +243,7 @@ def _headline(r: StatsReport) -> list[tuple[str, str]]:
         ("つなぎ 送付", _fmt(r.sent, " 件")),
         ("つなぎ 受理", _fmt(r.acknowledged, " 件")),
         ("つなぎ 返送", _fmt(r.returned, " 件")),
-        ("つなぎ 期限超過", _fmt(r.overdue, " 件")),
+        ("つなぎ 受理期限に遅れた", _fmt(r.overdue, " 件")),
         ("受理までの日数（中央値）", _fmt(r.median_ack_days, " 日")),
     ]
 
@@ -269,8 +269,14 @@ def stats_story(r: StatsReport, author: str) -> list:
         Paragraph("主な数値", st["h2"]),
         _table([["項目", "値"], *[[k, v] for k, v in _headline(r)]], [80 * mm, 60 * mm],
                number_cols=(1,)),
-        Paragraph("受理までの日数は暦日、期限超過は送付日から営業日（土日・祝日・年末年始を除く）で"
-                  "数えた受理期限までに応答がなかったもの。年齢は期間末日時点。", st["small"]),
+        Paragraph("受理までの日数は暦日、受理期限に遅れたものは送付日から営業日（土日・祝日・年末年始を"
+                  "除く）で数えた受理期限までに応答がなかったもの。年齢は期間末日時点。", st["small"]),
+        Paragraph(_escape(f"期限超過中のつなぎ（{dates.to_wareki(r.overdue_on)}現在）"), st["h2"]),
+        _table([["期限", "件数"], *[[k, _fmt(n, " 件")] for k, n in r.overdue_now_rows()]],
+               [80 * mm, 60 * mm], number_cols=(1,)),
+        Paragraph("期間中に送付したつなぎのうち、いまの段階の期限を過ぎているもの（受信箱・ダッシュボードと"
+                  "同じ基準）。受理期限は送付時に決まった日、対応開始期限は受理から、更新期限は対応中の"
+                  "最後の記録から、設定の営業日数で数えます。", st["small"]),
     ]
     months = [m.month[2:].replace("-", "/") for m in r.monthly]
     story += [
@@ -346,8 +352,9 @@ def render_handoff_log_pdf(log: HandoffLog, today: date, author: str) -> bytes:
         basis = r.basis + ("（同意外）" if r.consent_override else "")
         rows.append([str(r.id), r.case_no, _short(r.sent_at), r.from_agency, r.to_agency, r.state,
                      _short(r.due_on), _short(r.acknowledged_at), basis,
-                     f"{r.overdue_days}営業日" if r.overdue_days else "", returned])
-    widths = [11, 20, 26, 32, 32, 12, 21, 26, 26, 17, 44]
+                     f"{r.overdue_label}（超過{r.overdue_days}営業日）" if r.overdue_label else "",
+                     returned])
+    widths = [11, 20, 26, 32, 32, 12, 21, 26, 26, 26, 35]
     story.append(_table(rows, [w * mm for w in widths]))
     if not log.rows:
         story.append(Paragraph("条件に合うつなぎはありません。", st["base"]))

@@ -83,6 +83,12 @@ class Handoff(Base):
     # Set (with a 同意撤回 event) when the person withdrew the consent this open hand-off was sent
     # under and nothing else covers it: the receiver's access to the snapshots ends.
     consent_ended_at: Mapped[datetime | None] = mapped_column()
+    # When the current stage began (domain.handoff.restarts_stage): the sending, the step into
+    # the current state, or while 対応中 the latest event. The deadlines of 受理 and 対応中 are
+    # counted from it (domain.handoff.stage_deadline). Written with every event by the services
+    # (handoffs.send_in / transition_in / add_share_in / record_progress_in,
+    # sharing.end_for_withdrawal) and kodoku_devtools.synthetic; migration 0011 filled it.
+    stage_started_at: Mapped[datetime | None] = mapped_column()
 
 
 def ack_days_between(sent_at: datetime | None, acknowledged_at: datetime | None) -> float | None:
@@ -96,6 +102,12 @@ def ack_days_between(sent_at: datetime | None, acknowledged_at: datetime | None)
 @event.listens_for(Handoff, "before_update")
 def _keep_ack_days(mapper, connection, target: Handoff) -> None:
     target.ack_days = ack_days_between(target.sent_at, target.acknowledged_at)
+
+
+@event.listens_for(Handoff, "before_insert")
+def _stage_starts_at_sending(mapper, connection, target: Handoff) -> None:
+    if target.stage_started_at is None:
+        target.stage_started_at = target.sent_at
 
 
 Index("ix_handoffs_to_state", Handoff.to_agency_id, Handoff.state)

@@ -59,6 +59,13 @@ Index("ix_sheets_received_worries", Sheet.received_at, Sheet.agency_id, Sheet.wo
 Index("ix_sheets_received_worries", Sheet.received_at, Sheet.agency_id,
       postgresql_include=["worries"]).ddl_if(dialect="postgresql")
 
+# Migration 0011_overdue_stages. Overdue in 受理 and 対応中 (the stage started before a cut-off):
+# the columns of ix_handoffs_overdue, reached by the stage's start (dashboard counts and list,
+# the hand-off log's overdue filter, the report's counts per stage).
+STAGE_COVER = ("state", "stage_started_at", "sent_at", "to_agency_id", "from_agency_id",
+               "consent_override", "case_id")
+Index("ix_handoffs_stage_overdue", *(getattr(Handoff, c) for c in STAGE_COVER))
+
 REVIEW_INDEXES = (
     ("ix_handoffs_state_to_sent", "handoffs", ["state", "to_agency_id", "sent_at"]),
     ("ix_handoffs_sent_cover", "handoffs", list(SENT_COVER)),
@@ -81,4 +88,8 @@ REVIEW_COVER_INDEXES = (
     ("ix_cases_block_opened", "cases", ["block_id", "opened_at", "deleted"]),
     ("ix_cases_stats_cover", "cases", list(CASE_STATS_COVER)),
     ("ix_sheets_received_worries", "sheets", ["received_at", "agency_id", "worries"]),
+)
+
+OVERDUE_STAGE_INDEXES = (
+    ("ix_handoffs_stage_overdue", "handoffs", list(STAGE_COVER)),
 )

@@ -4,7 +4,7 @@ hand-off domain's (services.handoffs); this module only composes them for a scre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -20,8 +20,9 @@ class BoxData:
     agency_id: int
     agency_name: str
     counts: dict[str, int]  # bucket → count, in the domain's bucket order
-    overdue: int
+    overdue: int  # over every stage
     rows: list[handoffs.HandoffRow]
+    overdue_by_stage: dict[str, int] = field(default_factory=dict)  # stage (state) → count
 
 
 def inbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = "未受理", *,
@@ -29,9 +30,9 @@ def inbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None 
     with uow.read(signed) as s:
         agency = access.check_box_agency(s, signed.actor, agency_id)
         counts = handoffs.inbox_counts(s, agency.id)
-        overdue = handoffs.overdue_count(s, agency.id, today)
+        overdue = handoffs.overdue_counts(s, agency.id, today)
         rows = handoffs.inbox(s, agency.id, bucket, overdue_only=overdue_only, today=today)
-        return BoxData(agency.id, agency.name, counts, overdue, rows)
+        return BoxData(agency.id, agency.name, counts, sum(overdue.values()), rows, overdue)
 
 
 def outbox_counts(session: Session, agency_id: int) -> dict[str, int]:
@@ -43,13 +44,13 @@ def outbox_counts(session: Session, agency_id: int) -> dict[str, int]:
 
 
 def outbox_data(signed: Signed, agency_id: int | None = None, bucket: str | None = None, *,
-                today: date | None = None) -> BoxData:
+                overdue_only: bool = False, today: date | None = None) -> BoxData:
     with uow.read(signed) as s:
         agency = access.check_box_agency(s, signed.actor, agency_id)
         counts = outbox_counts(s, agency.id)
-        rows = handoffs.outbox(s, agency.id, bucket, today=today)
-        overdue = handoffs.overdue_count(s, today=today, sent_by=agency.id)
-        return BoxData(agency.id, agency.name, counts, overdue, rows)
+        rows = handoffs.outbox(s, agency.id, bucket, overdue_only=overdue_only, today=today)
+        overdue = handoffs.overdue_counts(s, today=today, sent_by=agency.id)
+        return BoxData(agency.id, agency.name, counts, sum(overdue.values()), rows, overdue)
 
 
 def agencies(signed: Signed) -> list[tuple[int, str]]:

@@ -75,9 +75,11 @@ class HandoffItem:
     sent_at: datetime
     due_on: date
     state: str
-    overdue_days: int = 0
+    overdue_days: int = 0  # business days past the stage's deadline
     basis: str = ""
     basis_reason: str = ""
+    deadline: date | None = None  # the deadline it missed (overdue list)
+    overdue_label: str = ""  # which: 受理期限超過 / 対応開始期限超過 / 更新なし N営業日
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,9 @@ class Dashboard:
     today: date
     months: list[str]  # "2025-04" … oldest first, the chart axis
     open_by_agency: list[OpenByAgency] = field(default_factory=list)
-    overdue: list[HandoffItem] = field(default_factory=list)
+    overdue: list[HandoffItem] = field(default_factory=list)  # every stage, latest deadline last
     overdue_total: int = 0
+    overdue_by_stage: dict[str, int] = field(default_factory=dict)  # stage (state) → count
     returned: list[ReturnedItem] = field(default_factory=list)
     overrides: list[HandoffItem] = field(default_factory=list)
     overrides_total: int = 0
@@ -221,18 +224,40 @@ def _as_datetime(value) -> datetime | None:
 
 
 def overdue_handoffs(session: Session, today: date, limit: int = LIST_LIMIT
-                     ) -> tuple[list[HandoffItem], int]:
-    """State 送付 and past the due date (due dates are counted in business days at sending)."""
-    cond = handoffs.overdue_clause(today)
-    total = session.scalar(select(func.count()).select_from(Handoff).where(cond))
+                     ) -> tuple[list[HandoffItem], dict[str, int]]:
+    """Hand-offs past their stage's deadline (domain.handoff.stage_deadline), the longest overdue
+    first, and the count per stage. Within a stage the deadline grows with the stage's start, so
+    the first `limit` of each stage in index order (due_on for 送付, stage_started_at for 受理 and
+    対応中) hold the first `limit` of all; only those ids are read, then only the shown rows."""
+    limits = handoffs.stage_limits(session)
+    counts = handoffs.overdue_counts(session, today=today, limits=limits)
+    order = {SENT: Handoff.due_on}
+    candidates = []
+    for state in handoff_rules.AWAITING_ANSWER:
+        if not counts[state]:
+            continue
+        q = (select(Handoff.id, Handoff.state, Handoff.due_on, Handoff.stage_started_at)
+             .where(handoffs.stage_overdue_clause(state, limits, today))
+             .order_by(order.get(state, Handoff.stage_started_at), Handoff.id).limit(limit))
+        candidates += [(handoff_rules.stage_deadline(st, due, started, limits), hid)
+                       for hid, st, due, started in session.execute(q)]
+    shown = [hid for _, hid in sorted(candidates)[:limit]]
     names = agency_names(session)
-    q = (select(Handoff, Case.case_no).join(Case, Case.id == Handoff.case_id)
-         .where(cond).order_by(Handoff.due_on, Handoff.id).limit(limit))
-    items = [HandoffItem(h.id, h.case_id, case_no, names.get(h.from_agency_id, ""),
-                         names.get(h.to_agency_id, ""), h.sent_at, h.due_on, h.state,
-                         handoff_rules.overdue_days(h.state, h.due_on, today))
-             for h, case_no in session.execute(q)]
-    return items, int(total or 0)
+    rows = {r.id: r for r in session.execute(
+        select(Handoff.id, Handoff.case_id, Case.case_no, Handoff.from_agency_id,
+               Handoff.to_agency_id, Handoff.sent_at, Handoff.due_on, Handoff.state,
+               Handoff.stage_started_at).join(Case, Case.id == Handoff.case_id)
+        .where(Handoff.id.in_(shown)))} if shown else {}
+    items = []
+    for hid in shown:
+        r = rows[hid]
+        late = handoff_rules.overdue_status(r.state, r.due_on, r.stage_started_at, limits, today)
+        if late is None:  # cannot happen: the clause and the rule say the same thing
+            continue
+        items.append(HandoffItem(r.id, r.case_id, r.case_no, names.get(r.from_agency_id, ""),
+                                 names.get(r.to_agency_id, ""), r.sent_at, r.due_on, r.state,
+                                 late.days_late, deadline=late.deadline, overdue_label=late.label))
+    return items, counts
 
 
 def returned_handoffs(session: Session, limit: int = LIST_LIMIT) -> list[ReturnedItem]:
@@ -432,7 +457,8 @@ def build_dashboard(session: Session, today: date | None = None, months: int = 1
     since, until = month_start(keys[0]), today + timedelta(days=1)
     board = Dashboard(today=today, months=keys)
     board.open_by_agency = open_by_agency(session, today)
-    board.overdue, board.overdue_total = overdue_handoffs(session, today)
+    board.overdue, board.overdue_by_stage = overdue_handoffs(session, today)
+    board.overdue_total = sum(board.overdue_by_stage.values())
     board.returned = returned_handoffs(session)
     board.overrides, board.overrides_total = overrides_awaiting(session)
     board.plans = plans_awaiting(session)

@@ -4,7 +4,7 @@ overdue, returned, consent override, period, block, field), paged, and one case'
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, select, true
@@ -95,9 +95,10 @@ class HandoffLogRow:
     closed_at: datetime | None
     basis: str
     consent_override: bool
-    overdue_days: int  # business days past the due date while still unacknowledged; 0 if not
+    overdue_days: int  # business days past the stage's deadline while still in it; 0 if not
     return_reason: str
     return_alternative: str
+    overdue_label: str = ""  # which deadline: 受理期限超過 / 対応開始期限超過 / 更新なし N営業日
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ def validate_filter(flt: HandoffFilter) -> None:
 def _conditions(session: Session, flt: HandoffFilter, today: date) -> list:
     """The filter as conditions on the hand-off row alone, so that a count or a page of ids is
     answered from one covering index (models/indexes_review.py: ix_handoffs_log for a state,
-    ix_handoffs_overdue for overdue; the agency and date indexes otherwise). Case-level filters
-    become `case_id IN (cases …)`, evaluated once."""
+    ix_handoffs_overdue and ix_handoffs_stage_overdue for overdue; the agency and date indexes
+    otherwise). Case-level filters become `case_id IN (cases …)`, evaluated once."""
     conds = []
     if flt.from_agency_id:
         conds.append(Handoff.from_agency_id == flt.from_agency_id)
@@ -130,7 +131,7 @@ def _conditions(session: Session, flt: HandoffFilter, today: date) -> list:
     if flt.state:
         conds.append(Handoff.state == flt.state)
     if flt.overdue:
-        conds.append(handoffs.overdue_clause(today))
+        conds.append(handoffs.overdue_clause(handoffs.stage_limits(session), today))
     if flt.returned:
         # 返送 is a final state (handoffs.TRANSITIONS has no step out of it), so a hand-off has a
         # return event exactly when its cached state is 返送 (tests/test_review.py checks both).
@@ -189,23 +190,26 @@ def _chunks(items: list[int], size: int):
 
 _LOG_COLUMNS = (Handoff.id, Handoff.case_id, Handoff.sent_at, Handoff.from_agency_id,
                 Handoff.to_agency_id, Handoff.state, Handoff.due_on, Handoff.acknowledged_at,
-                Handoff.closed_at, Handoff.basis, Handoff.consent_override)
+                Handoff.closed_at, Handoff.basis, Handoff.consent_override, Handoff.stage_started_at)
 
 
 def _to_rows(session: Session, fetched, today: date, agencies: dict[int, str],
              blocks: dict[int, str]) -> list[HandoffLogRow]:
     returns = _return_events(session, [r.id for r in fetched if r.state == RETURNED])
+    limits = handoffs.stage_limits(session)
     rows = []
     for r in fetched:
         ret = returns.get(r.id)
+        late = handoff_rules.overdue_status(r.state, r.due_on, r.stage_started_at, limits, today)
         rows.append(HandoffLogRow(
             id=r.id, case_id=r.case_id, case_no=r.case_no, block=blocks.get(r.block_id, ""),
             sent_at=r.sent_at, from_agency=agencies.get(r.from_agency_id, ""),
             to_agency=agencies.get(r.to_agency_id, ""), state=r.state, due_on=r.due_on,
             acknowledged_at=r.acknowledged_at, closed_at=r.closed_at, basis=r.basis,
             consent_override=r.consent_override,
-            overdue_days=handoff_rules.overdue_days(r.state, r.due_on, today),
+            overdue_days=late.days_late if late else 0,
             return_reason=ret.note if ret else "", return_alternative=ret.alternative if ret else "",
+            overdue_label=late.label if late else "",
         ))
     return rows
 
@@ -216,7 +220,17 @@ def _ordered(base: Select) -> Select:
 
 def count_handoffs(session: Session, flt: HandoffFilter, today: date | None = None) -> int:
     validate_filter(flt)
-    conds = _conditions(session, flt, today or date.today())
+    return _total(session, flt, today or date.today())
+
+
+def _total(session: Session, flt: HandoffFilter, today: date) -> int:
+    """The count of the filter. Overdue is counted stage by stage (services.handoffs.
+    overdue_counts: one covering index range each) rather than over their OR, which SQLite
+    answers by reading every matching row."""
+    if flt.overdue:
+        conds = _conditions(session, replace(flt, overdue=False), today)
+        return sum(handoffs.overdue_counts(session, today=today, where=conds).values())
+    conds = _conditions(session, flt, today)
     return int(session.scalar(select(func.count()).select_from(Handoff)
                               .where(and_(true(), *conds))) or 0)
 
@@ -229,8 +243,7 @@ def query_handoffs(session: Session, flt: HandoffFilter, *, limit: int = DEFAULT
     today = today or date.today()
     validate_filter(flt)
     conds = _conditions(session, flt, today)
-    total = int(session.scalar(select(func.count()).select_from(Handoff)
-                               .where(and_(true(), *conds))) or 0)
+    total = _total(session, flt, today)
     page_ids = _ordered(select(Handoff.id).where(and_(true(), *conds))).limit(limit).offset(offset)
     fetched = session.execute(_ordered(
         select(*_LOG_COLUMNS, Case.case_no, Case.block_id).join(Case, Case.id == Handoff.case_id)

@@ -19,6 +19,7 @@ from sqlalchemy import Text, and_, case, cast, exists, extract, func, or_, selec
 from sqlalchemy.orm import Session
 
 from kodoku_desk.domain import dates
+from kodoku_desk.domain.handoff import STAGES
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Case, CaseField, Handoff, HandoffEvent, Person, Sheet
 from kodoku_desk.models.handoffs import RETURNED
@@ -35,7 +36,7 @@ from kodoku_desk.queries.review_common import (
     check_period,
     resolve_agency,
 )
-from kodoku_desk.services import access, uow
+from kodoku_desk.services import access, handoffs, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.dialect import date_of, day_start
 
@@ -74,7 +75,11 @@ class StatsReport:
     sent: int = 0
     acknowledged: int = 0
     returned: int = 0
-    overdue: int = 0
+    overdue: int = 0  # sent in the period and not acknowledged by the 受理期限 (late, or not yet)
+    # Sent in the period and past their stage's deadline on `overdue_on` (today): per stage
+    # (domain.handoff.AWAITING_ANSWER), by the dashboard's and the inbox's rule.
+    overdue_now: dict[str, int] = field(default_factory=dict)
+    overdue_on: date | None = None
     median_ack_days: float | None = None
     median_by_agency: list[AgencyMedian] = field(default_factory=list)
     monthly: list[MonthRow] = field(default_factory=list)
@@ -82,6 +87,11 @@ class StatsReport:
     @property
     def multi_field_share(self) -> float:
         return self.multi_field_cases / self.cases if self.cases else 0.0
+
+    def overdue_now_rows(self) -> list[tuple[str, int]]:
+        """(the stage's deadline, count) for each stage, then the total (PDF, CSV, the page)."""
+        rows = [(STAGES[state].deadline, n) for state, n in self.overdue_now.items()]
+        return rows + [("合計", sum(self.overdue_now.values()))]
 
     @property
     def is_empty(self) -> bool:
@@ -200,6 +210,8 @@ def _handoff_figures(s: Session, r: StatsReport, start, end, agency_id: int | No
     r.returned = s.scalar(returns) or 0
     r.overdue = s.scalar(select(func.count()).select_from(Handoff).where(
         sent, _late(min(r.date_to, today)))) or 0
+    r.overdue_now = handoffs.overdue_counts(s, today=today, where=[sent])
+    r.overdue_on = today
     r.median_ack_days = median_overall(s, r.date_from, r.date_to + timedelta(days=1), agency_id)
     r.median_by_agency = median_days_to_acknowledge(s, r.date_from, r.date_to + timedelta(days=1),
                                                     agency_id)
@@ -305,10 +317,12 @@ def csv_rows(r: StatsReport) -> tuple[list[str], list[list]]:
         ["概要", "複数分野ケース数", r.multi_field_cases],
         ["概要", "複数分野ケースの割合（%）", round(r.multi_field_share * 100, 1)],
         ["つなぎ", "送付", r.sent], ["つなぎ", "受理", r.acknowledged],
-        ["つなぎ", "返送", r.returned], ["つなぎ", "期限超過", r.overdue],
+        ["つなぎ", "返送", r.returned], ["つなぎ", "受理期限に遅れた", r.overdue],
         ["つなぎ", "受理までの日数（中央値）",
          "" if r.median_ack_days is None else r.median_ack_days],
     ]
+    now = f"期限超過中（{r.overdue_on.isoformat() if r.overdue_on else ''}現在）"
+    rows += [[now, label, n] for label, n in r.overdue_now_rows()]
     for section, pairs in (("分野別ケース", r.by_field), ("発見経路別ケース", r.by_discovery),
                            ("ブロック別ケース", r.by_block), ("年齢階層別ケース", r.by_age),
                            ("困りごと別受付", r.by_worry)):

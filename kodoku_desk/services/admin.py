@@ -15,8 +15,14 @@ from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.store.keys import check_password_rule
 
-SETTING_DEFAULTS = {"idle_lock_minutes": 5, "overdue_business_days": 3}
-SETTING_LABELS = {"idle_lock_minutes": "自動ロックまでの分数", "overdue_business_days": "受理期限（営業日）"}
+# The hand-off deadlines (domain.handoff.STAGES names which setting holds which stage's limit):
+# 受理期限 is fixed on each hand-off when it is sent; the other two apply as soon as they change.
+SETTING_DEFAULTS = {"idle_lock_minutes": 5, "overdue_business_days": 3, "start_business_days": 5,
+                    "update_business_days": 20}
+SETTING_LABELS = {"idle_lock_minutes": "自動ロックまでの分数",
+                  "overdue_business_days": "受理期限（送付→受理、営業日）",
+                  "start_business_days": "対応開始期限（受理→対応中、営業日）",
+                  "update_business_days": "対応中の更新期限（更新のない営業日）"}
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,19 @@ def get_setting(session: Session, key: str) -> int:
         return int(row.value) if row else SETTING_DEFAULTS[key]
     except ValueError:
         return SETTING_DEFAULTS[key]
+
+
+def get_settings(session: Session, keys: list[str]) -> dict[str, int]:
+    """Several settings in one statement, each as get_setting reads it."""
+    stored = {key: value for key, value in session.execute(
+        select(Setting.key, Setting.value).where(Setting.key.in_(keys)))}
+    out = {}
+    for key in keys:
+        try:
+            out[key] = int(stored[key]) if key in stored else SETTING_DEFAULTS[key]
+        except ValueError:
+            out[key] = SETTING_DEFAULTS[key]
+    return out
 
 
 def set_setting(signed: Signed, key: str, value: int) -> None:

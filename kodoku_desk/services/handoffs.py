@@ -3,7 +3,9 @@ inbox/outbox queries and what a receiving agency may see.
 
 The events are the truth; Handoff.state / version / acknowledged_at / closed_at are a cache kept
 in step by `transition`, the only function that changes a hand-off's state. `version` is an
-optimistic lock: two windows answering the same hand-off cannot both win.
+optimistic lock: two windows answering the same hand-off cannot both win. Handoff.stage_started_at
+(when the current stage began: domain.handoff.restarts_stage) is kept by every function here that
+writes an event, and by sharing.end_for_withdrawal.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kodoku_desk.domain import consent as consent_rules
@@ -27,7 +29,9 @@ from kodoku_desk.domain.handoff import (
     INBOX_BUCKETS,
     OPEN_STATES,
     OUTBOX_BUCKETS,
+    STAGES,
     TRANSITIONS,
+    Limits,
     allowed_actions,
 )
 from kodoku_desk.domain.template import check_text, load_template
@@ -44,6 +48,7 @@ from kodoku_desk.models import (
     now,
 )
 from kodoku_desk.models.handoffs import (
+    ACCEPTED,
     ACKNOWLEDGED,
     BASIS_CONSENT,
     SENT,
@@ -52,8 +57,9 @@ from kodoku_desk.models.handoffs import (
 )
 from kodoku_desk.services import access, audit, sharing, uow
 from kodoku_desk.services import consent as consent_service
-from kodoku_desk.services.admin import get_setting
+from kodoku_desk.services.admin import get_setting, get_settings
 from kodoku_desk.services.auth import Signed
+from kodoku_desk.store.dialect import day_start
 
 # The rules themselves (states, steps, who, notes, buckets, overdue) are domain.handoff's;
 # their names are re-exported here for the screens and commands that list them.
@@ -91,6 +97,8 @@ def transition_in(session: Session, actor: Actor, handoff_id: int, action: str, 
         values["ack_days"] = ack_days_between(h.sent_at, at)  # kept with acknowledged_at
     if target in CLOSED_STATES:
         values["closed_at"] = at
+    if rules.restarts_stage(h.state, target):
+        values["stage_started_at"] = at
     # The WHERE on version makes the step atomic on any database, not only under SQLite's lock.
     # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as Result.
     done = cast("CursorResult[Any]", session.execute(
@@ -201,7 +209,7 @@ def send_in(session: Session, actor: Actor, case_id: int, data: SendInput,
     h = Handoff(case_id=case_id, sheet_id=sheet_id, from_agency_id=from_agency_id,
                 to_agency_id=to.id, reason=reason, request=request, share=share, basis=basis,
                 basis_reason=basis_reason, consent_override=override, state=SENT, version=1,
-                sent_at=at, due_on=due, created_by=actor.staff_id)
+                sent_at=at, due_on=due, stage_started_at=at, created_by=actor.staff_id)
     session.add(h)
     session.flush()
     session.add(HandoffEvent(handoff_id=h.id, from_state="", to_state=SENT,
@@ -259,6 +267,8 @@ def add_share_in(session: Session, actor: Actor, handoff_id: int, share: list[st
                              actor_id=actor.staff_id, agency_id=actor.agency_id, at=at,
                              note="追加提供: " + "・".join(labels.get(k, k) for k in chosen),
                              kind=rules.EVENT_ADDITIONAL_SHARE))
+    if rules.restarts_stage(h.state, h.state):  # while 対応中 an event is an update
+        h.stage_started_at = at
     session.flush()
     audit.record(session, actor, "handoff_add_share", "handoff", h.id,
                  {"case_id": h.case_id, "sheet_id": sheet.id, "share": chosen,
@@ -272,6 +282,39 @@ def add_share(signed: Signed, handoff_id: int, share: list[str], sheet_id: int |
     access.require(signed, signed.actor.is_intake, "追加提供")
     with uow.write(signed) as s:
         return add_share_in(s, signed.actor, handoff_id, share, sheet_id, basis, basis_reason).id
+
+
+def record_progress_in(session: Session, actor: Actor, handoff_id: int, note: str,
+                       expected_version: int | None = None, at: datetime | None = None) -> int:
+    """経過: the receiving agency writes how the work goes on a 対応中 hand-off, without moving
+    its state; it is an update, so the 更新期限 is counted again from it. Returns the event id."""
+    note = check_text(note, "経過", "note")
+    h = session.get(Handoff, handoff_id)
+    if h is None:
+        raise UserError(f"つなぎ（番号 {handoff_id}）は見つかりません。")
+    if expected_version is not None and h.version != expected_version:
+        raise ConflictError(_conflict_message(h))
+    if not rules.is_party(rules.RECEIVER, actor.agency_id, h.from_agency_id, h.to_agency_id):
+        raise access.denied("つなぎの経過の記録", "経過を記録できるのは、つなぎを受けた機関の職員だけです。",
+                            target_type="handoff", target_id=h.id)
+    rules.check_progress(h.state, note)
+    at = at or now()
+    event = HandoffEvent(handoff_id=h.id, from_state=h.state, to_state=h.state,
+                         actor_id=actor.staff_id, agency_id=actor.agency_id, at=at, note=note,
+                         kind=rules.EVENT_PROGRESS)
+    session.add(event)
+    if rules.restarts_stage(h.state, h.state):
+        h.stage_started_at = at
+    session.flush()
+    audit.record(session, actor, "handoff_progress", "handoff", h.id, {"case_id": h.case_id})
+    return event.id
+
+
+def record_progress(signed: Signed, handoff_id: int, note: str,
+                    expected_version: int | None = None) -> int:
+    """経過を記録 (see record_progress_in)."""
+    with uow.write(signed) as s:
+        return record_progress_in(s, signed.actor, handoff_id, note, expected_version)
 
 
 def _latest_sheet_id(session: Session, case_id: int) -> int | None:
@@ -312,11 +355,57 @@ def send_named(signed: Signed, case_no: str, to_agency: str, reason: str, share:
 
 # --- queries --------------------------------------------------------------------------------------
 
-def overdue_clause(today: date | None = None):
-    """domain.handoff.is_overdue as SQL: awaiting an answer past the due day. Every list, count,
-    filter and figure of overdue hand-offs uses this clause."""
+def stage_limits(session: Session) -> Limits:
+    """The business days each stage may take: the workspace settings domain.handoff.STAGES names
+    (read in one statement: every list and count of overdue hand-offs asks)."""
+    keys = [stage.setting for stage in STAGES.values()]
+    values = get_settings(session, keys)
+    days = {state: values[stage.setting] for state, stage in STAGES.items()}
+    return Limits(acknowledge=days[SENT], start=days[ACKNOWLEDGED], update=days[ACCEPTED])
+
+
+def stage_overdue_clause(state: str, limits: Limits, today: date | None = None):
+    """domain.handoff.is_overdue for one stage as SQL. 送付: past the due day fixed at sending;
+    受理 / 対応中: the stage began before domain.handoff.overdue_before (a range of the stage's
+    start, which the indexes on (…, state, stage_started_at) answer)."""
     today = today or date.today()
-    return and_(Handoff.state.in_(rules.AWAITING_ANSWER), Handoff.due_on < today)
+    if state == SENT:
+        return and_(Handoff.state == SENT, Handoff.due_on < today)
+    cutoff = day_start(rules.overdue_before(today, limits.days(state)))
+    return and_(Handoff.state == state, Handoff.stage_started_at < cutoff)
+
+
+def overdue_clause(limits: Limits, today: date | None = None,
+                   states: Iterable[str] | None = None):
+    """domain.handoff.is_overdue as SQL: in an open stage past that stage's deadline (or only the
+    given stages). Every list, count, filter and figure of overdue hand-offs uses this clause or
+    its parts, stage_overdue_clause."""
+    return or_(*(stage_overdue_clause(s, limits, today) for s in (states or rules.AWAITING_ANSWER)))
+
+
+def overdue_counts(session: Session, agency_id: int | None = None, today: date | None = None, *,
+                   sent_by: int | None = None, limits: Limits | None = None,
+                   where: Iterable = ()) -> dict[str, int]:
+    """Overdue hand-offs per stage (domain.handoff.AWAITING_ANSWER order) received by
+    `agency_id` (or sent by `sent_by`, or satisfying `where`): one statement, one index range
+    count per stage."""
+    limits = limits or stage_limits(session)
+    scope = list(where)
+    if agency_id is not None:
+        scope.append(Handoff.to_agency_id == agency_id)
+    if sent_by is not None:
+        scope.append(Handoff.from_agency_id == sent_by)
+    counts = [select(func.count()).select_from(Handoff)
+              .where(stage_overdue_clause(state, limits, today), *scope).scalar_subquery()
+              for state in rules.AWAITING_ANSWER]
+    row = session.execute(select(*counts)).one()
+    return {state: int(n or 0) for state, n in zip(rules.AWAITING_ANSWER, row, strict=True)}
+
+
+def overdue_count(session: Session, agency_id: int | None = None, today: date | None = None, *,
+                  sent_by: int | None = None) -> int:
+    """Overdue hand-offs received by `agency_id` (or sent by `sent_by`), over every stage."""
+    return sum(overdue_counts(session, agency_id, today, sent_by=sent_by).values())
 
 
 def inbox_counts(session: Session, agency_id: int) -> dict[str, int]:
@@ -326,17 +415,6 @@ def inbox_counts(session: Session, agency_id: int) -> dict[str, int]:
     by_state = dict(rows)
     return {bucket: sum(by_state.get(s, 0) for s in states)
             for bucket, states in INBOX_BUCKETS.items()}
-
-
-def overdue_count(session: Session, agency_id: int | None = None, today: date | None = None, *,
-                  sent_by: int | None = None) -> int:
-    """Overdue hand-offs received by `agency_id` (or sent by `sent_by`), over all of them."""
-    q = select(func.count()).select_from(Handoff).where(overdue_clause(today))
-    if agency_id is not None:
-        q = q.where(Handoff.to_agency_id == agency_id)
-    if sent_by is not None:
-        q = q.where(Handoff.from_agency_id == sent_by)
-    return session.scalar(q) or 0
 
 
 @dataclass(frozen=True)
@@ -367,6 +445,8 @@ class HandoffRow:
     last_event_at: datetime | None
     last_event_state: str
     access_ended: bool = False  # 返送・取下げ or a consent withdrawal ended the receiver's access
+    deadline: date | None = None  # the current stage's deadline (None when closed)
+    overdue_label: str = ""  # which deadline it missed: 受理期限超過 / 対応開始期限超過 / 更新なし N営業日
 
 
 def _rows_query():
@@ -396,19 +476,23 @@ def _to_rows(session: Session, results, today: date, *, as_receiver: bool = Fals
     is a stub (case number, dates, its own answer; no name)."""
     results = list(results)
     last = _last_events(session, [r[0].id for r in results])
+    limits = stage_limits(session)
     rows = []
     for h, case_no, person, src, dst in results:
         e = last.get(h.id)
         ended = not rules.grants_access(h.state, h.consent_ended_at is not None)
         stub = ended and as_receiver  # what the sender wrote can identify the person too
+        deadline = rules.stage_deadline(h.state, h.due_on, h.stage_started_at, limits)
+        late = rules.overdue_status(h.state, h.due_on, h.stage_started_at, limits, today)
         rows.append(HandoffRow(
             h.id, h.case_id, case_no, STUB_NAME if stub else person,
             h.from_agency_id, src, h.to_agency_id, dst, h.state,
             h.version, "" if stub else h.reason, "" if stub else h.request, list(h.share),
             h.basis, h.basis_reason,
             h.consent_override, h.sent_at, h.due_on, h.acknowledged_at, h.closed_at,
-            rules.is_overdue(h.state, h.due_on, today), e.note if e else "",
-            e.alternative if e else "", e.at if e else None, e.to_state if e else "", ended))
+            late is not None, e.note if e else "",
+            e.alternative if e else "", e.at if e else None, e.to_state if e else "", ended,
+            deadline, late.label if late else ""))
     return rows
 
 
@@ -421,19 +505,22 @@ def inbox(session: Session, agency_id: int, bucket: str | None = None, *,
     states = rules.bucket_states(bucket, INBOX_BUCKETS)
     q = q.where(Handoff.state.in_(states)) if states else q.where(Handoff.state != WITHDRAWN)
     if overdue_only:
-        q = q.where(overdue_clause(today))
+        q = q.where(overdue_clause(stage_limits(session), today))
     q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)
     return _to_rows(session, session.execute(q), today, as_receiver=True)
 
 
-def outbox(session: Session, agency_id: int, bucket: str | None = None, *, limit: int = 200,
-           offset: int = 0, today: date | None = None) -> list[HandoffRow]:
+def outbox(session: Session, agency_id: int, bucket: str | None = None, *,
+           overdue_only: bool = False, limit: int = 200, offset: int = 0,
+           today: date | None = None) -> list[HandoffRow]:
     """Hand-offs sent FROM the agency with the latest answer (closed loop)."""
     today = today or date.today()
     q = _rows_query().where(Handoff.from_agency_id == agency_id)
     states = rules.bucket_states(bucket, OUTBOX_BUCKETS)
     if states:
         q = q.where(Handoff.state.in_(states))
+    if overdue_only:
+        q = q.where(overdue_clause(stage_limits(session), today))
     q = q.order_by(Handoff.sent_at.desc(), Handoff.id.desc()).limit(limit).offset(offset)
     return _to_rows(session, session.execute(q), today)
 
@@ -495,5 +582,6 @@ __all__ = [
     "OUTBOX_BUCKETS", "TRANSITIONS", "EventRow", "HandoffRow", "SendInput", "TransitionResult",
     "add_share", "add_share_in", "send_named", "allowed_actions", "check_share", "derived_state", "events",
     "get_row", "handoffs_for_case", "inbox", "inbox_counts", "outbox", "overdue_clause",
-    "overdue_count", "send", "send_in", "transition", "transition_in",
+    "overdue_count", "overdue_counts", "record_progress", "record_progress_in", "send", "send_in",
+    "stage_limits", "stage_overdue_clause", "transition", "transition_in",
 ]

@@ -82,7 +82,7 @@ def verify_audit_chain(signed: Signed) -> audit.ChainReport:
 
 HANDOFF_CSV_HEADER = ["つなぎID", "ケース番号", "ブロック", "送付日時", "送付元", "送付先", "状態",
                       "受理期限", "受理日時", "終了日時", "提供の根拠", "同意外提供", "期限超過（営業日）",
-                      "返送理由", "返送時の提案先"]
+                      "返送理由", "返送時の提案先", "超過した期限"]
 
 
 def _dt(value: datetime | None) -> str:
@@ -93,7 +93,7 @@ def handoff_csv_row(r: HandoffLogRow) -> list:
     return [r.id, r.case_no, r.block, _dt(r.sent_at), r.from_agency, r.to_agency, r.state,
             r.due_on.isoformat(), _dt(r.acknowledged_at), _dt(r.closed_at), r.basis,
             "あり" if r.consent_override else "", r.overdue_days or "", r.return_reason,
-            r.return_alternative]
+            r.return_alternative, r.overdue_label]
 
 
 def export_handoff_log(signed: Signed, flt: HandoffFilter, path: Path | str, fmt: str,

@@ -420,6 +420,12 @@ class SettingsPage(Page):
             spin.setValue(admin.SETTING_DEFAULTS[key])
             self.spins[key] = spin
             form.addRow(label, spin)
+        deadlines = QLabel("受理期限は、つなぎを送った時に期限日が決まります（変えると、これから送るつなぎから"
+                           "使われます）。対応開始期限と更新期限は、変えるとすぐに受信箱・ダッシュボードの"
+                           "期限超過に反映されます。", self)
+        deadlines.setWordWrap(True)
+        deadlines.setStyleSheet("color: #555;")
+        form.addRow(deadlines)
         save = QPushButton("設定を保存", self)
         save.clicked.connect(self.save)
         self.message = QLabel(self)

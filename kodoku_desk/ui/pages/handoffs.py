@@ -42,16 +42,18 @@ OVERDUE_BG = QColor("#fde2e1")
 OVERDUE_FG = QColor("#8e1b10")
 LISTED = Change.HANDOFF | Change.CASE | Change.ORG  # hand-off rows, case numbers and names
 
+# 期限超過: which deadline the hand-off missed (受理期限超過 / 対応開始期限超過 / 更新なし N営業日);
+# 期限: the current stage's deadline (domain.handoff.stage_deadline).
 INBOX_COLUMNS = [
-    ("overdue", "期限", lambda v: "期限超過" if v else ""),
+    ("overdue_label", "期限超過"),
     ("case_no", "ケース番号"), ("person_name", "氏名"), ("from_agency", "送付元"),
-    ("state", "状態"), ("sent_at", "送付日", wareki), ("due_on", "受理期限", wareki),
+    ("state", "状態"), ("sent_at", "送付日", wareki), ("deadline", "期限", wareki),
     ("reason", "理由"), ("request", "依頼内容"),
 ]
 OUTBOX_COLUMNS = [
-    ("overdue", "期限", lambda v: "期限超過" if v else ""),
+    ("overdue_label", "期限超過"),
     ("case_no", "ケース番号"), ("person_name", "氏名"), ("to_agency", "送付先"),
-    ("state", "状態"), ("sent_at", "送付日", wareki),
+    ("state", "状態"), ("sent_at", "送付日", wareki), ("deadline", "期限", wareki),
     ("last_event_at", "最新の応答", stamp), ("last_note", "応答・理由"),
     ("last_alternative", "代わりの提案"),
 ]
@@ -83,12 +85,16 @@ class HandoffTableModel(RowsTableModel):
 def details_html(row) -> str:
     from html import escape
 
+    from kodoku_desk.domain.handoff import STAGES
+
+    stage = STAGES.get(row.state)
     lines = [("ケース", f"{row.case_no}　{row.person_name}"),
              ("送付", f"{row.from_agency} → {row.to_agency}（{stamp(row.sent_at)}）"),
-             ("状態", row.state + ("　※受理期限を過ぎています" if row.overdue else "")),
-             ("受理期限", dates.to_both(row.due_on)), ("理由", row.reason),
-             ("依頼内容", row.request), ("根拠", row.basis + (f"（{row.basis_reason}）"
-                                                              if row.basis_reason else ""))]
+             ("状態", row.state + (f"　※{row.overdue_label}" if row.overdue else ""))]
+    if stage is not None and row.deadline is not None:
+        lines.append((stage.deadline, dates.to_both(row.deadline)))
+    lines += [("理由", row.reason), ("依頼内容", row.request),
+              ("根拠", row.basis + (f"（{row.basis_reason}）" if row.basis_reason else ""))]
     if row.last_note:
         lines.append(("最新のメモ", row.last_note))
     if row.last_alternative:
@@ -98,6 +104,17 @@ def details_html(row) -> str:
     cells = "".join(f"<tr><th align='left' valign='top' style='padding-right:12px'>{escape(k)}</th>"
                     f"<td>{escape(v or '')}</td></tr>" for k, v in lines)
     return f"<table>{cells}</table>"
+
+
+def overdue_summary(data) -> str:
+    """期限超過 N件（受理期限 a・対応開始期限 b・更新期限 c）, in red; "" when none."""
+    from kodoku_desk.domain.handoff import STAGES
+
+    if not data.overdue:
+        return ""
+    parts = "・".join(f"{STAGES[state].deadline} {n}" for state, n in data.overdue_by_stage.items()
+                      if n)
+    return f"<span style='color:#b3261e;font-weight:bold'>期限超過 {data.overdue}件（{parts}）</span>"
 
 
 class BoxPage(Page):
@@ -152,6 +169,7 @@ class BoxPage(Page):
         top.addWidget(self.summary)
         self.extra_filters = QHBoxLayout()
         top.addLayout(self.extra_filters)
+        self.add_overdue_filter()
         self.actions_row.addWidget(self.open_button)
         self.actions_row.addStretch(1)
         v = QVBoxLayout(self)
@@ -204,17 +222,19 @@ class BoxPage(Page):
     def default_bucket(self) -> str | None:
         return self.all_bucket
 
-    def fetch(self, signed, agency_id, bucket):
-        """The BoxData for one agency and bucket (inbox or outbox service)."""
+    def fetch(self, signed, agency_id, bucket, overdue_only: bool):
+        """The BoxData for one agency and bucket (inbox or outbox service); runs in the
+        background, so it is given the filter's value instead of reading the widget."""
         raise NotImplementedError(type(self).__name__)
 
     def load(self) -> None:
         agency_id, bucket, signed = self.agency_box.currentData(), self.current_bucket(), self.ctx.signed
         if agency_id is None:
             return
-        fetch = self.fetch
+        fetch, overdue_only = self.fetch, self.overdue_only.isChecked()
         show, failed = self._latest.guard("box", self.show_data, self._show_error)
-        self.ctx.runner.query(lambda: fetch(signed, agency_id, bucket), show, failed, parent=self)
+        self.ctx.runner.query(lambda: fetch(signed, agency_id, bucket, overdue_only), show, failed,
+                              parent=self)
 
     def show_data(self, data) -> None:
         self.data = data
@@ -228,6 +248,17 @@ class BoxPage(Page):
 
     def summary_text(self, data) -> str:
         return f"{len(data.rows)}件を表示"
+
+    def add_overdue_filter(self) -> None:
+        """期限を過ぎたものだけ: past the deadline of whichever stage they are in."""
+        self.overdue_only = QCheckBox("期限を過ぎたものだけ")
+        self.overdue_only.setToolTip("受理期限・対応開始期限・対応中の更新期限のどれかを過ぎたつなぎ")
+        self.overdue_only.toggled.connect(self._overdue_toggled)
+        self.extra_filters.addWidget(self.overdue_only)
+
+    def _overdue_toggled(self, _: bool) -> None:
+        if self._agencies_loaded:
+            self.load()
 
     def _set_tabs(self, counts: dict[str, int]) -> None:
         keys = ([self.all_bucket] if self.all_bucket is not None else []) + list(counts)
@@ -326,23 +357,20 @@ class InboxPage(BoxPage):
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.overdue_only = QCheckBox("受理期限を過ぎたものだけ")
-        self.overdue_only.toggled.connect(self._overdue_toggled)
-        self.extra_filters.addWidget(self.overdue_only)
         self.ack_button = QPushButton("受理する")
         self.accept_button = QPushButton("対応を始める")
+        self.progress_button = QPushButton("経過を記録…")
+        self.progress_button.setToolTip("対応中のつなぎの経過を書き残します（更新期限はここから数え直します）")
         self.done_button = QPushButton("完了にする（結果）…")
         self.return_button = QPushButton("返送する（理由と代わりの提案）…")
         self.ack_button.clicked.connect(lambda: self.act("acknowledge"))
         self.accept_button.clicked.connect(lambda: self.act("accept"))
+        self.progress_button.clicked.connect(self._progress_dialog)
         self.done_button.clicked.connect(self._complete_dialog)
         self.return_button.clicked.connect(self._return_dialog)
-        for b in (self.ack_button, self.accept_button, self.done_button, self.return_button):
+        for b in (self.ack_button, self.accept_button, self.progress_button, self.done_button,
+                  self.return_button):
             self.actions_row.addWidget(b)
-
-    def _overdue_toggled(self, _: bool) -> None:
-        if self._agencies_loaded:
-            self.load()
 
     def default_bucket(self) -> str | None:
         return "未受理"
@@ -367,15 +395,13 @@ class InboxPage(BoxPage):
         self.ctx.runner.query(lambda: access_end(signed, case_id, hid), opened, self._show_error,
                               parent=self)
 
-    def fetch(self, signed, agency_id, bucket):
+    def fetch(self, signed, agency_id, bucket, overdue_only: bool):
         from kodoku_desk.queries.boxes import inbox_data
 
-        return inbox_data(signed, agency_id, bucket, overdue_only=self.overdue_only.isChecked())
+        return inbox_data(signed, agency_id, bucket, overdue_only=overdue_only)
 
     def summary_text(self, data) -> str:
-        if data.overdue:
-            return f"<span style='color:#b3261e;font-weight:bold'>受理期限超過 {data.overdue}件</span>"
-        return "受理期限を過ぎたものはありません"
+        return overdue_summary(data) or "期限を過ぎたものはありません"
 
     def update_actions(self, row) -> None:
         from kodoku_desk.services.handoffs import allowed_actions
@@ -384,8 +410,28 @@ class InboxPage(BoxPage):
                                    row.to_agency_id) if row is not None else [])
         self.ack_button.setEnabled(ACKNOWLEDGED in allowed)
         self.accept_button.setEnabled(ACCEPTED in allowed)
+        # 経過 is written by the receiver while 対応中: the same side as 完了.
+        self.progress_button.setEnabled(row is not None and row.state == ACCEPTED and
+                                        DONE in allowed)
         self.done_button.setEnabled(DONE in allowed)
         self.return_button.setEnabled(RETURNED in allowed)
+
+    def _progress_dialog(self) -> None:
+        dialog = NoteDialog("経過を記録", "経過（対応の状況・次の予定）", None, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.record_progress(dialog.note())
+
+    def record_progress(self, note: str) -> None:
+        from kodoku_desk.services.handoffs import record_progress
+
+        row = self.selected_row()
+        if row is None:
+            self._say("つなぎを一覧から選んでください。")
+            return
+        signed, version = self.ctx.signed, row.version
+        self.ctx.runner.write(
+            lambda: record_progress(signed, row.id, note, expected_version=version),
+            lambda _event_id: self._say(""), self._act_failed, parent=self)
 
     def _complete_dialog(self) -> None:
         dialog = NoteDialog("完了にする", "対応の結果", None, self)
@@ -411,17 +457,19 @@ class OutboxPage(BoxPage):
         self.withdraw_button.clicked.connect(self._withdraw_dialog)
         self.actions_row.addWidget(self.withdraw_button)
 
-    def fetch(self, signed, agency_id, bucket):
+    def fetch(self, signed, agency_id, bucket, overdue_only: bool):
         from kodoku_desk.queries.boxes import outbox_data
 
-        return outbox_data(signed, agency_id, None if bucket == self.all_bucket else bucket)
+        return outbox_data(signed, agency_id, None if bucket == self.all_bucket else bucket,
+                           overdue_only=overdue_only)
 
     def summary_text(self, data) -> str:
         from kodoku_desk.services.handoffs import OUTBOX_BUCKETS
 
         returned = sum(n for bucket, n in data.counts.items()
                        if RETURNED in OUTBOX_BUCKETS.get(bucket, ()))
-        return f"返送されたもの {returned}件" if returned else ""
+        parts = [overdue_summary(data), f"返送されたもの {returned}件" if returned else ""]
+        return "　".join(p for p in parts if p)
 
     def update_actions(self, row) -> None:
         from kodoku_desk.services.handoffs import allowed_actions

@@ -60,6 +60,7 @@ class BoardView:
     tiles: dict[str, int]
     tables: dict[str, tuple[list, list, list]]  # name → (cells, case ids, ids)
     months: list[str]
+    overdue_by_stage: str = ""
 
 
 def board_view(board: Dashboard) -> BoardView:
@@ -68,8 +69,9 @@ def board_view(board: Dashboard) -> BoardView:
         "open": ([[r.agency, r.waiting, r.in_progress, *r.by_wait.values(), wareki(r.oldest_sent),
                    f"{r.oldest_wait_days}日" if r.oldest_sent else ""]
                   for r in board.open_by_agency], [], []),
-        "overdue": ([[i.case_no, i.from_agency, i.to_agency, dt(i.sent_at), wareki(i.due_on),
-                      f"{i.overdue_days}日"] for i in board.overdue],
+        "overdue": ([[i.case_no, i.from_agency, i.to_agency, i.state, i.overdue_label,
+                      wareki(i.deadline), f"{i.overdue_days}日", dt(i.sent_at)]
+                     for i in board.overdue],
                     [i.case_id for i in board.overdue], [i.handoff_id for i in board.overdue]),
         "returned": ([[i.case_no, i.from_agency, i.returned_by, dt(i.returned_at), i.reason,
                        i.alternative, i.next_agency or "（まだつないでいません）", i.next_state]
@@ -86,7 +88,14 @@ def board_view(board: Dashboard) -> BoardView:
     }
     return BoardView(board, {"waiting": waiting, "overdue": board.overdue_total,
                              "overrides": board.overrides_total, "plans": len(board.plans)},
-                     tables, month_labels(board.months))
+                     tables, month_labels(board.months), overdue_breakdown(board))
+
+
+def overdue_breakdown(board) -> str:
+    """The overdue count per stage under its tile: 受理期限 3・対応開始期限 1・更新期限 2."""
+    from kodoku_desk.domain.handoff import STAGES
+
+    return "・".join(f"{STAGES[state].deadline} {n:,}" for state, n in board.overdue_by_stage.items())
 
 
 class DashboardPage(ReviewPage):
@@ -97,9 +106,14 @@ class DashboardPage(ReviewPage):
         self.board: Dashboard | None = None
         top = QHBoxLayout()
         # Each tile opens the tab that lists what it counts.
-        self.tiles = {key: self._tile(top, label, tab) for key, label, tab in (
+        self.tile_boxes: dict[str, QVBoxLayout] = {}
+        self.tiles = {key: self._tile(top, key, label, tab) for key, label, tab in (
             ("waiting", "未受理のつなぎ", 0), ("overdue", "期限超過", 0),
             ("overrides", "同意外提供・未確認", 2), ("plans", "承認待ちのプラン", 3))}
+        # Under the overdue count, the count per stage.
+        self.overdue_stages = QLabel("")
+        self.overdue_stages.setStyleSheet("color: #555; font-size: 11px;")
+        self.tile_boxes["overdue"].addWidget(self.overdue_stages)
         self.refresh_button = QPushButton("更新")
         self.refresh_button.clicked.connect(self.refresh)
         top.addStretch(1)
@@ -120,7 +134,7 @@ class DashboardPage(ReviewPage):
         if change & SHOWN and self.isVisible():
             self.refresh()
 
-    def _tile(self, row: QHBoxLayout, label: str, tab: int) -> QLabel:
+    def _tile(self, row: QHBoxLayout, key: str, label: str, tab: int) -> QLabel:
         frame = _ClickableFrame(lambda: self.tabs.setCurrentIndex(tab))
         frame.setToolTip(f"{label}の一覧を表示")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
@@ -133,6 +147,7 @@ class DashboardPage(ReviewPage):
         box.addWidget(caption)
         box.addWidget(value)
         row.addWidget(frame)
+        self.tile_boxes[key] = box
         return value
 
     def _case_table(self, headers: Sequence[str], stretch: int | None = None,
@@ -153,11 +168,12 @@ class DashboardPage(ReviewPage):
                                     "6〜10日", "11日以上", "最も古い送付", "最長の待ち"], stretch=0,
                                    numeric=range(1, 7))
         QVBoxLayout(upper).addWidget(self.open_table)
-        lower = QGroupBox("期限超過のつなぎ（送付のまま受理期限を過ぎたもの）")
+        lower = QGroupBox("期限超過のつなぎ（受理期限・対応開始期限・対応中の更新期限を過ぎたもの、"
+                          "期限の古い順）")
         box = QVBoxLayout(lower)
         self.overdue_table = self._case_table(
-            ["ケース番号", "送付元", "送付先", "送付日時", "受理期限", "超過（営業日）"], stretch=2,
-            numeric=(5,))
+            ["ケース番号", "送付元", "送付先", "状態", "超過した期限", "期限", "超過（営業日）",
+             "送付日時"], stretch=2, numeric=(6,))
         box.addWidget(self.overdue_table)
         box.addLayout(buttons(self._open_button(self.overdue_table)))
         tab.addWidget(upper)
@@ -262,6 +278,7 @@ class DashboardPage(ReviewPage):
         board = self.board = view.board
         for key, value in view.tiles.items():
             self.tiles[key].setText(f"{value:,}")
+        self.overdue_stages.setText(view.overdue_by_stage)
         self.tiles["overdue"].setStyleSheet(
             f"font-size: 22px; font-weight: bold; color: {'#c0392b' if board.overdue_total else '#1f3b5c'};")
         for name, table in (("open", self.open_table), ("overdue", self.overdue_table),

@@ -36,7 +36,8 @@ TIMELINE_HEADERS = ["日時", "つなぎ", "状態の変化", "操作した機�
 def log_cells(rows) -> tuple[list, list, list]:
     return ([[r.id, r.case_no, r.block, dt(r.sent_at), r.from_agency, r.to_agency, r.state,
               wareki(r.due_on), dt(r.acknowledged_at), r.basis, "○" if r.consent_override else "",
-              f"{r.overdue_days}日" if r.overdue_days else "", r.return_reason] for r in rows],
+              f"{r.overdue_label}（超過{r.overdue_days}営業日）" if r.overdue_label else "",
+              r.return_reason] for r in rows],
             [r.case_id for r in rows], [r.id for r in rows])
 
 

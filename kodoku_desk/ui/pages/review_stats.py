@@ -68,7 +68,8 @@ def report_view(r: StatsReport) -> ReportView:
     headline = [["新規ケース数", f"{r.cases:,} 件"], ["受付件数（シート）", f"{r.intakes:,} 件"],
                 ["複数分野にわたるケース", share], ["つなぎ 送付", f"{r.sent:,} 件"],
                 ["つなぎ 受理", f"{r.acknowledged:,} 件"], ["つなぎ 返送", f"{r.returned:,} 件"],
-                ["つなぎ 期限超過", f"{r.overdue:,} 件"], ["受理までの日数（中央値）", median]]
+                ["つなぎ 受理期限に遅れた", f"{r.overdue:,} 件"], ["受理までの日数（中央値）", median]]
+    headline += [[f"期限超過中 {label}", f"{n:,} 件"] for label, n in r.overdue_now_rows()]
     breakdowns = {key: [[k, f"{v:,}"] for k, v in pairs] for key, pairs in (
         ("分野", r.by_field), ("発見経路", r.by_discovery), ("ブロック", r.by_block),
         ("年齢", r.by_age), ("困りごと", r.by_worry))}
