@@ -30,7 +30,7 @@ from kodoku_desk.models import Handoff, Staff
 from kodoku_desk.models.handoffs import ACCEPTED, ACKNOWLEDGED, SENT
 from kodoku_desk.queries import boxes, dashboard, review_handoffs, stats
 from kodoku_desk.queries.review_handoffs import HandoffFilter
-from kodoku_desk.services import admin, handoffs, intake, uow
+from kodoku_desk.services import admin, handoffs, history_chain, intake, uow
 from kodoku_desk.services.auth import Signed
 
 FUKI = "健康推進課「ふきのとう」"
@@ -218,6 +218,8 @@ def test_an_event_clears_the_staleness_of_work_in_progress(sender, saved, stuck)
     assert overdue_ids(add_business_days(date(2025, 6, 27), 21)) == {stuck.in_progress}
     # Through the service as the GUI calls it (today's time): in time again.
     handoffs.record_progress(jiritsu, stuck.fresh, "面談日を調整中")
+    with sender.store.read() as s:  # a progress note is history: linked into the chain
+        assert history_chain.verify(s).ok
 
     # The sender's 追加提供 while 対応中 is an event too; before that, while 受理, it is not an
     # answer and the 対応開始期限 still counts from the acknowledgement.
