@@ -158,7 +158,8 @@ def test_which_events_start_the_stage_clock_again():
     assert handoff.restarts_stage("", handoff.SENT)
     assert handoff.restarts_stage(handoff.SENT, handoff.ACKNOWLEDGED)
     assert handoff.restarts_stage(handoff.ACKNOWLEDGED, handoff.ACCEPTED)
-    assert handoff.restarts_stage(handoff.ACCEPTED, handoff.ACCEPTED)  # an update while 対応中
+    assert handoff.restarts_stage(handoff.ACCEPTED, handoff.ACCEPTED)  # the receiver's 経過
+    assert not handoff.restarts_stage(handoff.ACCEPTED, handoff.ACCEPTED, by_receiver=False)
     assert not handoff.restarts_stage(handoff.SENT, handoff.SENT)  # 追加提供 before 受理
     assert not handoff.restarts_stage(handoff.ACKNOWLEDGED, handoff.ACKNOWLEDGED)
 

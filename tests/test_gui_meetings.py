@@ -92,7 +92,8 @@ def test_session_two_parts_refusal_packet_pdf_decision_minutes(qtbot, page, tmp_
     _settle(qtbot, page)
     by_case = {r.case_id: i for i, r in enumerate(juso.agenda_box.candidates_model.rows)}
     juso.agenda_box.candidates_view.selectRow(by_case[page.cases["suzuki"]])
-    juso.agenda_box.add_case()
+    # The real button (its clicked(bool) once reached add_case as 「ケース False」).
+    [b for b in juso.agenda_box.findChildren(QPushButton) if b.text() == "議題に追加"][0].click()
     _settle(qtbot, page)
     qtbot.waitUntil(lambda: juso.agenda_box.error.text() != "")
     assert "K-2025-0002" in juso.agenda_box.error.text() and "重層的支援会議で扱えません" in juso.agenda_box.error.text()

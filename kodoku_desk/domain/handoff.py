@@ -171,10 +171,11 @@ def due_on(sent_on: date, business_days: int) -> date:
     return add_business_days(sent_on, business_days)
 
 
-def restarts_stage(from_state: str, to_state: str) -> bool:
+def restarts_stage(from_state: str, to_state: str, by_receiver: bool = True) -> bool:
     """Does an event start its hand-off's stage clock again? A step into another state starts
-    that state's stage; while 対応中, any event is an update."""
-    return from_state != to_state or to_state == ACCEPTED
+    that state's stage; while 対応中, an event of the receiving agency (its 経過) is an update —
+    the sender's 追加提供 or a consent withdrawal says nothing of the receiver's work."""
+    return from_state != to_state or (to_state == ACCEPTED and by_receiver)
 
 
 def _day(value: date | datetime) -> date:

@@ -267,7 +267,7 @@ def add_share_in(session: Session, actor: Actor, handoff_id: int, share: list[st
                              actor_id=actor.staff_id, agency_id=actor.agency_id, at=at,
                              note="追加提供: " + "・".join(labels.get(k, k) for k in chosen),
                              kind=rules.EVENT_ADDITIONAL_SHARE))
-    if rules.restarts_stage(h.state, h.state):  # while 対応中 an event is an update
+    if rules.restarts_stage(h.state, h.state, by_receiver=False):  # the sender's, not an update
         h.stage_started_at = at
     session.flush()
     audit.record(session, actor, "handoff_add_share", "handoff", h.id,

@@ -341,7 +341,7 @@ def end_for_withdrawal(session: Session, actor: Actor, case_id: int,
         session.add(HandoffEvent(handoff_id=h.id, from_state=h.state, to_state=h.state,
                                  actor_id=actor.staff_id, agency_id=actor.agency_id, at=at,
                                  note=WITHDRAWN_NOTE, kind=handoff_rules.EVENT_CONSENT_WITHDRAWN))
-        if handoff_rules.restarts_stage(h.state, h.state):  # an event while 対応中
+        if handoff_rules.restarts_stage(h.state, h.state, by_receiver=False):
             h.stage_started_at = at
         ended.append(h.id)
     session.flush()

@@ -6,8 +6,8 @@ Revises: 0010_history_chain (chained, not branched: tests/test_foundation.py exp
 
 `handoffs.stage_started_at` is filled from the events, by the rule of
 domain.handoff.restarts_stage as it is at this revision (frozen here: a migration never imports
-live code): the latest event that either stepped into another state or was written while
-対応中. For an open hand-off that is its sending (送付), its acknowledgement (受理), or its latest
+live code): the latest event that either stepped into another state or was written by the
+receiving agency while 対応中. For an open hand-off that is its sending (送付), its acknowledgement (受理), or its latest
 event (対応中); for a closed one, its closing. A hand-off without events keeps its sending time.
 """
 
@@ -35,7 +35,8 @@ def upgrade() -> None:
     op.execute(sa.text(
         "UPDATE handoffs SET stage_started_at = COALESCE("
         "(SELECT max(e.at) FROM handoff_events e WHERE e.handoff_id = handoffs.id "
-        "AND (e.from_state <> e.to_state OR e.to_state = :accepted)), sent_at)"
+        "AND (e.from_state <> e.to_state OR (e.to_state = :accepted "
+        "AND e.agency_id = handoffs.to_agency_id))), sent_at)"
     ).bindparams(accepted=ACCEPTED))
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
