@@ -19,7 +19,7 @@ from kodoku_desk.domain.dates import age_on
 from kodoku_desk.domain.org import FIELDS
 from kodoku_desk.domain.template import load_template
 from kodoku_desk.errors import UserError
-from kodoku_desk.paths import RESOURCES
+from kodoku_desk.paths import RESOURCES, WorkspaceOverride
 
 DEFAULT_RULES = RESOURCES / "routing_rules.json"
 SELF = "本人"
@@ -127,25 +127,13 @@ def default_rules() -> RoutingRules:
 
 
 WORKSPACE_RULES = "routing_rules.json"
-_workspace_cache: dict[Path, tuple[float, RoutingRules]] = {}
+_WORKSPACE_RULES = WorkspaceOverride(WORKSPACE_RULES, load_rules, default_rules)
 
 
 def rules_for(folder: Path | str | None) -> RoutingRules:
     """The rules a workspace uses: `<workspace>/routing_rules.json` when the admin has put an
     edited copy there (no personal data in it), otherwise the bundled defaults."""
-    if folder is None:
-        return default_rules()
-    path = Path(folder) / WORKSPACE_RULES
-    try:
-        mtime = path.stat().st_mtime
-    except FileNotFoundError:
-        return default_rules()
-    cached = _workspace_cache.get(path)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    rules = load_rules(path)
-    _workspace_cache[path] = (mtime, rules)
-    return rules
+    return _WORKSPACE_RULES.for_folder(folder)
 
 
 def parse_rules(raw: object, source: str = "rules") -> RoutingRules:

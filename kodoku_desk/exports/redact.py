@@ -40,7 +40,7 @@ from kodoku_desk.domain.dates import parse_date, to_wareki
 from kodoku_desk.domain.text import kata_to_hira
 from kodoku_desk.errors import UserError
 from kodoku_desk.exports.packet_model import CasePacket, Packet, PersonInfo, PlanBlock
-from kodoku_desk.paths import RESOURCES
+from kodoku_desk.paths import RESOURCES, WorkspaceOverride
 
 ADDRESS_MASK = "（番地以下非表示）"
 PHONE_MASK = "（電話番号非表示）"
@@ -314,25 +314,13 @@ def default_vocabulary() -> Vocabulary:
     return load_vocabulary(DEFAULT_WORDS)
 
 
-_workspace_cache: dict[Path, tuple[float, Vocabulary]] = {}
+_WORKSPACE_WORDS = WorkspaceOverride(WORKSPACE_WORDS, load_vocabulary, default_vocabulary)
 
 
 def vocabulary_for(folder: Path | str | None) -> Vocabulary:
     """`<workspace>/redaction_words.json` when the admin has put an edited copy there,
     otherwise the bundled list."""
-    if folder is None:
-        return default_vocabulary()
-    path = Path(folder) / WORKSPACE_WORDS
-    try:
-        mtime = path.stat().st_mtime
-    except FileNotFoundError:
-        return default_vocabulary()
-    cached = _workspace_cache.get(path)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    vocabulary = load_vocabulary(path)
-    _workspace_cache[path] = (mtime, vocabulary)
-    return vocabulary
+    return _WORKSPACE_WORDS.for_folder(folder)
 
 
 # ----------------------------------------------------------------------------- literal terms
