@@ -312,3 +312,50 @@ def test_each_kind_needs_consent_where_its_rule_says():
     assert meeting.refusal(juso, "ケース1", "理由") == "ケース1は重層的支援会議で扱えません: 理由。"
     with pytest.raises(UserError, match="会議の種類「懇談会」はありません"):
         meeting.rule_for("懇談会")
+
+
+# --- hidden characters: the one rule for every text input (domain.text.hidden_char) -----------
+
+@pytest.mark.parametrize("ch", [
+    "\x00", "\x07", "\x1b", "\x7f",  # C0 and DEL
+    "\u009b", "\u0085", "\u0080", "\u009f",  # C1: CSI, NEL
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings and overrides (RLO)
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates LRI, RLI, FSI, PDI
+    "\u200e", "\u200f", "\u061c",  # LRM, RLM, ALM
+    "\ufeff", "\u200b", "\u2060", "\u00ad",  # BOM, zero-width space, word joiner, soft hyphen
+    "\u2028", "\u2029",  # line and paragraph separators
+    "\ud800",  # a lone surrogate (a JSON "\ud800")
+])
+def test_hidden_characters_are_found_with_their_code_point(ch):
+    from kodoku_desk.domain.text import hidden_char
+
+    assert hidden_char(f"山田{ch}花子") == ord(ch)
+    assert hidden_char(f"山田{ch}花子\u202e") == ord(ch)  # the first one
+
+
+@pytest.mark.parametrize("text", [
+    "山田 花子", "山田\t花子", "一行目\n二行目", "一行目\r\n二行目", "",
+    "👨\u200d👩\u200d👧",  # ZWJ: a family emoji is one picture only with its joiners
+    "\u200c",  # ZWNJ: keeps letters apart in some scripts; neither reorders text
+    "葛\U000e0100城", "❤\ufe0f", "辻\ufe00",  # variation selectors (Mn): 異体字, emoji style
+    "\ue000",  # private use: 外字 of a municipal system
+    "髙橋　﨑", "ﾔﾏﾀﾞ",
+])
+def test_ordinary_text_has_no_hidden_character(text):
+    from kodoku_desk.domain.text import hidden_char
+
+    assert hidden_char(text) is None
+
+
+def test_check_text_names_the_field_and_the_code_point():
+    from kodoku_desk.domain.template import check_text
+
+    with pytest.raises(UserError) as err:
+        check_text("やまだ\u202eこなは", "氏名", "person.name", single_line=True)
+    assert err.value.message == ("「氏名」に表示できない制御文字（U+202E）が含まれています。"
+                                 "取り除いてから入力してください。")
+    assert err.value.field == "person.name"
+    with pytest.raises(UserError, match=r"（U\+009B）"):
+        check_text("\u009b31m", "メモ")
+    assert check_text(" 一行目\r\n二行目\t ", "メモ") == "一行目\r\n二行目"
+    assert check_text("山田\r\n花子", "氏名", single_line=True) == "山田 花子"

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from workspace_templates import copy_workspace
 
 from kodoku_desk.cli import main
+from kodoku_desk.domain.text import hidden_char
 from kodoku_desk.models import Case, Consent, Disclosure, Handoff, Person, Sheet
 from kodoku_desk.services.auth import sign_in
 from kodoku_devtools.demo import DEMO_PASSWORD
@@ -111,6 +112,13 @@ BAD = [
      "同意の範囲に入っていません"),
     (_bad(handoffs__1__basis_reason=""), "handoffs[1].basis_reason", "理由を書いてください"),
     (_bad(wishes="たすけて\u0007"), "wishes", "制御文字"),
+    (_bad(person__name="山田\u202eこなは"), "person.name", "「氏名」に表示できない制御文字（U+202E）"),
+    (_bad(person__kana="\ufeffふくやま"), "person.kana", "（U+FEFF）"),
+    (_bad(household__0__name="福山\u009b一郎"), "household[0].name", "（U+009B）"),
+    (_bad(handoffs__0__reason="長男の\u0085ひきこもり"), "handoffs[0].reason", "（U+0085）"),
+    (_bad(handoffs__0__request="\u2066訪問\u2069"), "handoffs[0].request", "（U+2066）"),
+    (_bad(notes="紹介\u200b"), "notes", "（U+200B）"),
+    (_bad(person={"name": "x", "\u202eega": 3}), "項目 person:", "キーに表示できない制御文字（U+202E）"),
     (_bad(notes="あ" * 3_500_000), "notes", "長すぎます"),
     (_bad(household__0__flags=["元気"]), "household[0].flags", "元気"),
     (_bad(handoffs__0__share=["secret"]), "handoffs[0].share", "secret"),
@@ -124,10 +132,22 @@ def test_bad_record_refused_naming_file_record_field(ws, tmp_path, capsys, recor
     path = write(tmp_path, [GOOD, record], "bad-input.json")
     assert run(ws, path) == 1
     err = capsys.readouterr().err
-    assert err.startswith("エラー: bad-input.json: シート 2（")
+    assert err.startswith("エラー: bad-input.json: シート 2")
+    assert hidden_char(err) is None  # a hidden character is named, never echoed
     assert where in err and what in err, err
     assert "Traceback" not in err
     assert counts(ws) == before  # the good first record was not saved either
+
+
+def test_trojan_source_name_refused_with_one_sentence(ws, tmp_path, capsys):
+    before = counts(ws)
+    path = write(tmp_path, [_bad(person__name="福山 \u202eメト")], "rlo.json")
+    assert run(ws, path) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "エラー: rlo.json: シート 1・項目 person.name: 「氏名」に表示できない制御文字（U+202E）が"
+        "含まれています。取り除いてから入力してください。"], err
+    assert counts(ws) == before
 
 
 @pytest.mark.parametrize("body, what", [

@@ -14,7 +14,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from kodoku_desk.domain.text import has_control_chars
+from kodoku_desk.domain.text import hidden_char, hidden_char_message
 from kodoku_desk.errors import UserError
 from kodoku_desk.paths import RESOURCES
 
@@ -151,17 +151,19 @@ def parse_template(raw: dict, source: str = "template") -> SheetTemplate:
 
 def check_text(value: object, label: str, field_key: str | None = None,
                *, single_line: bool = False) -> str:
-    """A free-text value: a string, no control characters, within the size limit."""
+    """A free-text value: a string, no hidden characters (domain.text.hidden_char), within the
+    size limit. Every text a person or a file gives the services passes here."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise UserError(f"「{label}」は文字で入力してください。", field=field_key)
-    size = len(value.encode("utf-8"))
+    size = len(value.encode("utf-8", "surrogatepass"))
     if size > MAX_TEXT_BYTES:
         raise UserError(f"「{label}」が長すぎます（{size / 1_000_000:.1f} MB）。"
                         f"{MAX_TEXT_BYTES // 1_000_000} MB 以内にしてください。", field=field_key)
-    if has_control_chars(value):
-        raise UserError(f"「{label}」に使えない制御文字が含まれています。", field=field_key)
+    code_point = hidden_char(value)
+    if code_point is not None:
+        raise UserError(hidden_char_message(label, code_point), field=field_key)
     if single_line and ("\n" in value or "\r" in value):
         value = " ".join(value.splitlines())
     return value.strip()
@@ -241,11 +243,12 @@ def validate_worries(worries: list[str], most_pressing: str = "",
         raise UserError("困りごとは一覧（リスト）で指定してください。", field="worries")
     out: list[str] = []
     for w in worries:
-        if not isinstance(w, str) or w.strip() not in labels:
+        w = check_text(w, "困りごと", "worries")  # never echo a hidden character
+        if w not in labels:
             raise UserError(f"困りごと「{w}」はシートの選択肢にありません。", field="worries")
-        if w.strip() not in out:
-            out.append(w.strip())
-    most = (most_pressing or "").strip()
+        if w not in out:
+            out.append(w)
+    most = check_text(most_pressing, "いちばん困っていること", "most_pressing")
     if most:
         if most not in labels:
             raise UserError(f"いちばん困っていること「{most}」はシートの選択肢にありません。",

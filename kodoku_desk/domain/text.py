@@ -1,6 +1,7 @@
 """Text normalisation for search and duplicate checks: NFKC (width), katakana → hiragana,
 no spaces, hyphens or long-vowel variants in phone numbers. One rule, used by the GUI search,
-the CLI `--query` and the stored search keys alike."""
+the CLI `--query` and the stored search keys alike. And the one rule for characters no stored
+text may hold (hidden_char: controls, bidi overrides, zero-width format characters)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import unicodedata
 _KATA_START, _KATA_END = ord("ァ"), ord("ヶ")
 _SPACES = re.compile(r"[\s\u3000]+")
 _PHONE_DROP = re.compile(r"[^0-9]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def kata_to_hira(text: str) -> str:
@@ -33,9 +33,33 @@ def phone_key(text: str | None) -> str:
     return _PHONE_DROP.sub("", unicodedata.normalize("NFKC", text))
 
 
-def has_control_chars(text: str) -> bool:
-    """Tabs and newlines are fine in free text; other control characters are not."""
-    return bool(_CONTROL.search(text))
+# Characters a person may type but that must not reach a stored text: every control (Cc) and
+# format (Cf) character, which display as nothing or reorder what is displayed (C1 controls such
+# as CSI U+009B and NEL U+0085; the bidi overrides and isolates U+202A–202E, U+2066–2069 that
+# make a name read differently from what is stored — "Trojan Source"; BOM U+FEFF; zero-width
+# space U+200B), plus lone surrogates (Cs, which cannot be stored as UTF-8) and the line and
+# paragraph separators U+2028/2029 (a hidden line break). Allowed: tab, newline and CR (CRLF line
+# ends; single-line fields fold every line break into a space), and the zero-width joiner and
+# non-joiner U+200D/U+200C, which emoji sequences and some scripts need to be written at all
+# (they join or keep apart glyphs but never reorder text). Variation selectors (U+FE00–FE0F,
+# U+E0100–E01EF: the 異体字 of a name in 戸籍) are category Mn, so they are allowed too.
+_ALLOWED_CONTROLS = frozenset("\t\n\r\u200c\u200d")
+_REFUSED_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
+def hidden_char(text: str) -> int | None:
+    """The first character of `text` that is invisible or reorders the display (see above),
+    as a code point; None when there is none. The one rule for every text input."""
+    for ch in text:
+        if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            return ord(ch)
+    return None
+
+
+def hidden_char_message(label: str, code_point: int) -> str:
+    """The sentence for hidden_char(): names the field and the character."""
+    return (f"「{label}」に表示できない制御文字（U+{code_point:04X}）が含まれています。"
+            "取り除いてから入力してください。")
 
 
 def case_search_text(case_no: str, name: str, kana: str, phone: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.template import check_text
 from kodoku_desk.domain.text import search_key
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Setting, Staff
@@ -128,7 +129,7 @@ def _block_id(session: Session, block: str | None) -> int | None:
 
 def create_block(signed: Signed, name: str) -> int:
     access.require(signed, signed.actor.is_admin, "ブロックの登録")
-    name = name.strip()
+    name = check_text(name, "ブロック名", "name", single_line=True)
     if not name:
         raise UserError("ブロック名を入力してください。", field="name")
     with uow.write(signed) as s:
@@ -142,7 +143,7 @@ def create_block(signed: Signed, name: str) -> int:
 
 
 def _check_agency_input(name: str, fields: list[str], operation: str) -> None:
-    if not name.strip():
+    if not name:
         raise UserError("機関名を入力してください。", field="name")
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
@@ -156,17 +157,19 @@ def save_agency(signed: Signed, name: str, fields: list[str], block: str | None 
                 operation: str = "直営", contact: str = "", agency_id: int | None = None) -> int:
     """Create an agency, or update it when agency_id is given."""
     access.require(signed, signed.actor.is_admin, "機関の登録・変更")
+    name = check_text(name, "機関名", "name", single_line=True)
+    contact = check_text(contact, "連絡先", "contact")
     _check_agency_input(name, fields, operation)
     with uow.write(signed) as s:
-        clash = s.scalar(select(Agency).where(Agency.name == name.strip()))
+        clash = s.scalar(select(Agency).where(Agency.name == name))
         if clash is not None and clash.id != agency_id:
             raise UserError(f"機関「{name}」はすでにあります。", field="name")
         agency = s.get(Agency, agency_id) if agency_id else Agency()
         if agency is None:
             raise UserError("その機関は見つかりません。")
-        agency.name, agency.fields = name.strip(), list(fields)
+        agency.name, agency.fields = name, list(fields)
         agency.block_id, agency.operation = _block_id(s, block), operation
-        agency.contact = contact.strip()
+        agency.contact = contact
         s.add(agency)
         s.flush()
         audit.record(s, signed.actor, "update" if agency_id else "create", "agency", agency.id,
@@ -187,10 +190,11 @@ def set_agency_active(signed: Signed, agency_id: int, active: bool) -> None:
 def create_staff(signed: Signed, login: str, display_name: str, agency: str, roles: list[str],
                  password: str) -> int:
     access.require(signed, signed.actor.is_admin, "職員の登録")
-    login = login.strip()
+    login = check_text(login, "ログインID", "login", single_line=True)
     if not login or not login.isascii() or " " in login:
         raise UserError("ログインIDは空白を含まない半角英数字で入力してください。", field="login")
-    if not display_name.strip():
+    display_name = check_text(display_name, "氏名", "display_name", single_line=True)
+    if not display_name:
         raise UserError("氏名を入力してください。", field="display_name")
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
@@ -200,7 +204,7 @@ def create_staff(signed: Signed, login: str, display_name: str, agency: str, rol
     with uow.write(signed) as s:
         if s.scalar(select(Staff).where(Staff.login == login)):
             raise UserError(f"ログインID「{login}」はすでに使われています。", field="login")
-        staff = Staff(login=login, display_name=display_name.strip(),
+        staff = Staff(login=login, display_name=display_name,
                       agency_id=agency_by_name(s, agency).id, roles=list(roles))
         s.add(staff)
         s.flush()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kodoku_desk.domain import routing
 from kodoku_desk.domain.dates import parse_date
 from kodoku_desk.domain.template import check_text, load_template
+from kodoku_desk.domain.text import hidden_char
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import Agency, Block, Staff
 from kodoku_desk.models.org import FIELDS
@@ -44,7 +45,10 @@ class _Where:
     """Builds messages that name the file, the record and the field."""
 
     def __init__(self, file: str, index: int | None = None, who: str = "") -> None:
-        self.file, self.index, self.who = file, index, who
+        self.file, self.index = file, index
+        # The person's name as the file gives it, before any check: a name with a hidden
+        # character (a right-to-left override …) is not echoed into the message.
+        self.who = who if isinstance(who, str) and hidden_char(who) is None else ""
 
     def error(self, path: str, message: str) -> UserError:
         record = "" if self.index is None else f"シート {self.index + 1}"
@@ -91,6 +95,11 @@ def _keys(where: _Where, obj: object, allowed: set[str], path: str) -> dict:
     if not isinstance(obj, dict):
         raise where.error(path, "オブジェクト（{ ... }）で書いてください。")
     unknown = sorted(set(obj) - allowed)
+    for key in unknown:  # JSON keys are strings
+        code_point = hidden_char(key)
+        if code_point is not None:
+            raise where.error(path, f"キーに表示できない制御文字（U+{code_point:04X}）が含まれています。"
+                              "取り除いてください。")
     if unknown:
         raise where.error(f"{path}.{unknown[0]}" if path else unknown[0],
                           f"キー「{unknown[0]}」は使えません。使えるのは {'・'.join(sorted(allowed))} です。")

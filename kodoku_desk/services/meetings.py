@@ -21,6 +21,7 @@ from kodoku_desk.domain.meeting import (
     KindRule,
     rule_for,
 )
+from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -114,7 +115,7 @@ def _clean_time(value: str, label: str) -> str:
 
 def _session_values(session: Session, title: str, held_on, start_time: str, end_time: str,
                     place: str, chair: str, block: str | int | None) -> dict:
-    title = (title or "").strip()
+    title = check_text(title, "会議名", "title", single_line=True)
     if not title:
         raise UserError("会議名を入力してください。", field="title")
     day = held_on if isinstance(held_on, date) else parse_date(str(held_on or ""), field="held_on")
@@ -124,7 +125,8 @@ def _session_values(session: Session, title: str, held_on, start_time: str, end_
     if start and end and end <= start:
         raise UserError("終了時刻は開始時刻より後にしてください。", field="end_time")
     return {"title": title, "held_on": day, "start_time": start, "end_time": end,
-            "place": (place or "").strip(), "chair": (chair or "").strip(),
+            "place": check_text(place, "場所", "place", single_line=True),
+            "chair": check_text(chair, "司会", "chair", single_line=True),
             "block_id": _block_id(session, block)}
 
 
@@ -151,13 +153,14 @@ def create_session(signed: Signed, title: str, held_on: date | str, *, start_tim
         raise UserError("会議の部（種類）を1つ以上指定してください。", field="parts")
     for kind, _ in parts:
         rule_for(kind)
+    part_titles = [check_text(t, "部の名前", "parts", single_line=True) for _, t in parts]
     with uow.write(signed) as s:
         values = _session_values(s, title, held_on, start_time, end_time, place, chair, block)
         ms = MeetingSession(created_by=actor.staff_id, **values)
         s.add(ms)
         s.flush()
-        for i, (kind, part_title) in enumerate(parts, 1):
-            s.add(MeetingPart(session_id=ms.id, seq=i, kind=kind, title=(part_title or "").strip()))
+        for i, ((kind, _), part_title) in enumerate(zip(parts, part_titles, strict=True), 1):
+            s.add(MeetingPart(session_id=ms.id, seq=i, kind=kind, title=part_title))
         audit.record(s, actor, "create", "meeting", ms.id,
                      {"title": values["title"], "kinds": [k for k, _ in parts]})
         return ms.id
@@ -194,11 +197,12 @@ def add_part(signed: Signed, session_id: int, kind: str, title: str = "") -> int
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "会議の変更")
     rule_for(kind)
+    title = check_text(title, "部の名前", "title", single_line=True)
     with uow.write(signed) as s:
         _session(s, session_id)
         seq = (s.scalar(select(func.max(MeetingPart.seq))
                         .where(MeetingPart.session_id == session_id)) or 0) + 1
-        part = MeetingPart(session_id=session_id, seq=seq, kind=kind, title=title.strip())
+        part = MeetingPart(session_id=session_id, seq=seq, kind=kind, title=title)
         s.add(part)
         s.flush()
         audit.record(s, actor, "create", "meeting_part", part.id, {"session": session_id, "kind": kind})
@@ -239,7 +243,9 @@ def set_members(signed: Signed, part_id: int, members: Sequence[MemberSpec]) -> 
 
 
 def _member_row(session: Session, part_id: int, i: int, m: MemberSpec) -> PartMember:
-    name, affiliation = m.external_name.strip(), m.external_affiliation.strip()
+    name = check_text(m.external_name, f"構成員の{i}人目の氏名", "members", single_line=True)
+    affiliation = check_text(m.external_affiliation, f"構成員の{i}人目の所属", "members",
+                             single_line=True)
     if m.agency_id is None and m.staff_id is None and not name:
         raise UserError(f"構成員の{i}人目: 機関・職員・外部構成員の氏名のいずれかを指定してください。",
                         field="members")
@@ -351,7 +357,7 @@ def record_decision(signed: Signed, part_id: int, case_id: int, decisions: str,
 
     actor = signed.actor
     access.require(signed, actor.is_coordinator, "決定事項の記録")
-    decisions = (decisions or "").strip()
+    decisions = check_text(decisions, "決定事項", "decisions")
     if not decisions:
         raise UserError("決定事項を入力してください。", field="decisions")
     review = next_review_on if isinstance(next_review_on, date) or next_review_on is None \

@@ -37,6 +37,7 @@ from kodoku_desk.domain.plan import (
     EV_WITHDRAWN,
     TRANSITIONS,
 )
+from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Agency,
@@ -249,17 +250,23 @@ def clean_data(data: dict) -> dict:
     for key, label, kind in PLAN_FIELDS:
         value = data.get(key)
         if kind == "text":
-            out[key] = str(value or "").strip()
+            out[key] = _text(value, label, key)
         elif kind == "date":
             d = value if isinstance(value, date) else parse_date(str(value or ""), field=key)
             out[key] = d.isoformat() if d else ""
         elif kind == "lines":
             items = value if isinstance(value, list) else str(value or "").splitlines()
-            out[key] = [str(v).strip() for v in items if str(v).strip()]
+            lines = [_text(v, label, key) for v in items]
+            out[key] = [line for line in lines if line]
         else:
             columns = ISSUE_COLUMNS if kind == "issues" else ROLE_COLUMNS
             out[key] = _clean_rows(value or [], columns, label)
     return out
+
+
+def _text(value: object, label: str, key: str) -> str:
+    """A plan text: whatever was given, as text, through the one text check."""
+    return check_text(str(value or ""), label, key)
 
 
 def _clean_rows(rows: Sequence, columns: Sequence[tuple[str, str]], label: str) -> list[dict]:
@@ -267,7 +274,7 @@ def _clean_rows(rows: Sequence, columns: Sequence[tuple[str, str]], label: str) 
     for i, row in enumerate(rows, 1):
         if not isinstance(row, dict):
             raise UserError(f"{label}の{i}行目の形式が正しくありません。", field=label)
-        clean = {k: str(row.get(k) or "").strip() for k, _ in columns}
+        clean = {k: _text(row.get(k), f"{label}の{i}行目の{h}", label) for k, h in columns}
         if any(clean.values()):
             out.append(clean)
     return out
@@ -419,7 +426,7 @@ def change_status(signed: Signed, plan_id: int, to_status: str, comment: str = "
     access.require(signed, actor.is_coordinator, "支援プランの状態変更")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
-        _transition(s, actor, plan, to_status, comment.strip())
+        _transition(s, actor, plan, to_status, check_text(comment, "コメント", "comment"))
         return plan.status
 
 
@@ -451,7 +458,7 @@ def return_plan(signed: Signed, plan_id: int, comment: str) -> None:
     """The supervisor sends the plan back with a comment (差戻し)."""
     actor = signed.actor
     access.require(signed, actor.is_supervisor, "支援プランの差戻し")
-    if not comment.strip():
+    if not check_text(comment, "差戻しの理由", "comment"):
         raise UserError("差戻しの理由（コメント）を書いてください。", field="comment")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
@@ -462,6 +469,7 @@ def return_plan(signed: Signed, plan_id: int, comment: str) -> None:
 
 def _approval_step(session: Session, actor: Actor, plan: Plan, kind: str, approval: str,
                    comment: str) -> None:
+    comment = check_text(comment, "コメント", "comment")
     version = latest_version(session, plan.id)
     note = f"第{version.version}版" + (f": {comment.strip()}" if comment.strip() else "")
     session.add(PlanEvent(plan_id=plan.id, kind=kind, from_status=plan.status,
@@ -481,17 +489,19 @@ def add_evaluation(signed: Signed, plan_id: int, evaluated_on: date | str,
                                                                           field="evaluated_on")
     if when is None:
         raise UserError("評価日を入力してください。", field="evaluated_on")
-    rows = [{"goal": str(p.get("goal", "")).strip(), "progress": str(p.get("progress", "")).strip()}
-            for p in progress]
+    rows = [{"goal": _text(p.get("goal", ""), f"目標 {i}", "progress"),
+             "progress": _text(p.get("progress", ""), f"目標 {i} の進み具合", "progress")}
+            for i, p in enumerate(progress, 1)]
     rows = [r for r in rows if r["goal"] or r["progress"]]
-    if not rows and not next_direction.strip():
+    next_direction = check_text(next_direction, "今後の方向性", "next_direction")
+    if not rows and not next_direction:
         raise UserError("目標ごとの進み具合か今後の方向性を書いてください。", field="progress")
     with uow.write(signed) as s:
         plan = _load_plan(s, actor, plan_id)
         lifecycle.check_evaluable(plan.status)
         version = latest_version(s, plan.id)
         ev = PlanEvaluation(plan_id=plan.id, plan_version_id=version.id, evaluated_on=when,
-                            progress=rows, next_direction=next_direction.strip(),
+                            progress=rows, next_direction=next_direction,
                             created_by=actor.staff_id)
         s.add(ev)
         s.add(PlanEvent(plan_id=plan.id, kind=EV_EVALUATION, from_status=plan.status,

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kodoku_desk.domain.template import check_text
 from kodoku_desk.errors import UserError
 from kodoku_desk.models import (
     Handoff,
@@ -43,7 +44,7 @@ from kodoku_desk.services.auth import Signed
 def review_override(signed: Signed, handoff_id: int, comment: str) -> int:
     """A supervisor marks a consent override reviewed, with a comment. Logged; returns the id."""
     access.require_supervisor(signed, "同意外提供の確認")
-    comment = (comment or "").strip()
+    comment = check_text(comment, "確認のコメント", "comment")
     if not comment:
         raise UserError("確認のコメントを入力してください（判断の理由など）。", field="comment")
     with uow.write(signed) as s:
