@@ -16,6 +16,7 @@ from kodoku_desk.errors import UserError
 from kodoku_desk.models import Attachment, Case, Sheet
 from kodoku_desk.services import access, audit, uow
 from kodoku_desk.services.auth import Signed
+from kodoku_desk.store.files import read_regular
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = {"scan": "スキャン", "consent": "同意書"}
@@ -68,17 +69,15 @@ def sniff(filename: str, data: bytes) -> str:
     return mime
 
 
-def read_file(path: Path | str) -> AttachmentInput:
-    """Read a file chosen by the user, refusing an oversized one before reading it all."""
+def read_file(path: Path | str, within: Path | str | None = None) -> AttachmentInput:
+    """Read a file chosen by the user (the intake page's choosers, an import's attachment
+    paths): anything but a regular file is refused before it is opened, an oversized one before
+    it is read; with `within`, the file must lie inside that folder (symbolic links followed)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise UserError(f"「{path.name}」は大きすぎます（{size / 1024 / 1024:.1f} MB）。"
-                            f"{MAX_BYTES // 1024 // 1024} MB 以内にしてください。", field="attachment")
-        return AttachmentInput(path.name, path.read_bytes())
-    except OSError as exc:
-        raise UserError(f"「{path.name}」を読めません（{exc.strerror}）。", field="attachment") from exc
+        return AttachmentInput(path.name, read_regular(path, within, MAX_BYTES))
+    except UserError as err:
+        raise UserError(err.message, field="attachment") from None
 
 
 def add_in(session: Session, actor: Actor, case_id: int, item: AttachmentInput,

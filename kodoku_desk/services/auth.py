@@ -127,20 +127,25 @@ def create_workspace(folder: Path | str, admin_login: str, admin_name: str, pass
     if not admin_login:
         raise AuthError("管理者のログインIDを入力してください。", field="login")
     check_password_rule(password)
-    store, _ = create_store(folder)
-    with store.write() as s:
-        agency = Agency(name=agency_name, fields=["行政"], operation="直営")
-        s.add(agency)
-        s.flush()
-        staff = Staff(login=admin_login, display_name=admin_name or admin_login,
-                      agency_id=agency.id, roles=[ROLE_ADMIN, "supervisor", "coordinator"])
-        s.add(staff)
-        s.flush()
-        s.refresh(staff, ["agency"])
-        actor = Actor.of(staff)
-        audit.record(s, actor, "create", "workspace", store.keyfile.workspace_id,
-                     {"admin": admin_login})
-    store.rewrap(admin_login, password)
+
+    def set_up(store: Store) -> Actor:
+        """The first agency and its administrator, and the administrator's key wrap."""
+        with store.write() as s:
+            agency = Agency(name=agency_name, fields=["行政"], operation="直営")
+            s.add(agency)
+            s.flush()
+            staff = Staff(login=admin_login, display_name=admin_name or admin_login,
+                          agency_id=agency.id, roles=[ROLE_ADMIN, "supervisor", "coordinator"])
+            s.add(staff)
+            s.flush()
+            s.refresh(staff, ["agency"])
+            actor = Actor.of(staff)
+            audit.record(s, actor, "create", "workspace", store.keyfile.workspace_id,
+                         {"admin": admin_login})
+        store.rewrap(admin_login, password)
+        return actor
+
+    store, actor = create_store(folder, set_up)
     with store.write() as s:
         audit.record(s, actor, "login", "staff", actor.staff_id)
     return Signed(store, actor)

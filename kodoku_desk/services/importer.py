@@ -210,7 +210,7 @@ def _attachment(where: _Where, base: Path, value: object, path: str,
         raise where.error(path, "添付ファイル名を書いてください。")
     file = (base / name)
     try:
-        item = attachment_service.read_file(file)
+        item = attachment_service.read_file(file, within=base)
         attachment_service.sniff(item.filename, item.data)
     except UserError as err:
         raise where.error(path, err.message) from None

@@ -4,6 +4,10 @@
     DIR/keys.json        the data key wrapped per staff account (no client data)
     DIR/auth-state.json  failed-login counters, read before unlock (logins only)
     DIR/backups/         encrypted copies taken before migrations and on request
+
+A new workspace is built in a hidden sibling, .DIR.creating-XXXX, and renamed to DIR only once it
+is complete (database migrated, keys.json holding the first account's wrap): an interrupted
+set-up leaves nothing under the name. A leftover sibling is never opened as a workspace.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -31,6 +38,32 @@ KEYS_NAME = "keys.json"
 AUTH_STATE_NAME = "auth-state.json"
 LOCK_NAME = ".lock"
 BACKUPS = "backups"
+CREATING = ".creating-"
+
+T = TypeVar("T")
+
+
+def is_unfinished(folder: Path) -> bool:
+    """A hidden sibling in which a workspace was (or is being) created."""
+    name = Path(folder).name
+    return name.startswith(".") and CREATING in name
+
+
+def unfinished_message(folder: Path) -> str:
+    return (f"{folder} は途中で中断されたワークスペース作成の残り（ワークスペースではありません）"
+            "なので、削除してからもう一度作成してください。")
+
+
+def _check_no_leftover(folder: Path) -> None:
+    for leftover in sorted(folder.parent.glob(f".{folder.name}{CREATING}*")):
+        lock = InstanceLock(leftover / LOCK_NAME)
+        try:
+            lock.acquire()
+        except WorkspaceError:
+            raise WorkspaceError(f"{folder} のワークスペースは別のウィンドウまたは別のプログラムで"
+                                 "作成中です。") from None
+        lock.release()
+        raise WorkspaceError(unfinished_message(leftover))
 
 
 def is_workspace(folder: Path) -> bool:
@@ -113,35 +146,80 @@ def _check_folder_writable(folder: Path) -> None:
         raise WorkspaceError(f"フォルダ {folder} に書き込めません。権限を確認してください。")
 
 
-def create_store(folder: Path) -> tuple[Store, bytes]:
-    """A new, empty, fully migrated workspace. Returns the store and its data key."""
-    folder = Path(folder)
+def _empty_or_absent(folder: Path) -> None:
+    if is_unfinished(folder):
+        raise WorkspaceError(unfinished_message(folder))
     if is_workspace(folder):
         raise WorkspaceError(f"{folder} にはすでにワークスペースがあります。")
+    if folder.exists() and (not folder.is_dir()
+                            or any(p for p in folder.iterdir() if p.name != LOCK_NAME)):
+        raise WorkspaceError(f"フォルダ {folder} は空ではありません。空のフォルダを指定してください。")
+
+
+def _publish(tmp: Path, folder: Path) -> None:
+    """Give the complete workspace its name. An empty folder the user chose is replaced (Windows
+    cannot rename onto an existing folder, so it is removed first)."""
+    if folder.exists():
+        _empty_or_absent(folder)
+        with contextlib.suppress(FileNotFoundError):
+            (folder / LOCK_NAME).unlink()
+        try:
+            folder.rmdir()
+        except OSError as exc:
+            raise WorkspaceError(f"フォルダ {folder} は空ではありません。"
+                                 "空のフォルダを指定してください。") from exc
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, folder)
     except OSError as exc:
         raise WorkspaceError(f"フォルダ {folder} を作成できません: {exc.strerror}") from exc
-    if any(p for p in folder.iterdir() if p.name != LOCK_NAME):
-        raise WorkspaceError(f"フォルダ {folder} は空ではありません。空のフォルダを指定してください。")
-    _check_folder_writable(folder)
-    lock = InstanceLock(folder / LOCK_NAME)
-    lock.acquire()
-    data_key = os.urandom(32)
-    keyfile = KeyFile.new(folder / KEYS_NAME)
-    # Owner-only from the first byte; SQLite gives the -wal/-shm files the same mode.
-    os.close(os.open(folder / DB_NAME, os.O_CREAT | os.O_WRONLY, 0o600))
-    engine = make_engine(folder / DB_NAME, data_key)
+    if sys.platform != "win32":
+        fd = os.open(folder.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def create_store(folder: Path, setup: Callable[[Store], T]) -> tuple[Store, T]:
+    """A new, fully migrated workspace, the one path every creation takes (init, the first-run
+    dialog, the demo). It is built in a hidden sibling; `setup` fills it (the first account,
+    whose wrap it must write to keys.json with `Store.rewrap`); only then is it renamed to
+    `folder` and opened there. Returns the open store and what `setup` returned. On any error
+    the sibling is removed; a kill leaves only the sibling, which the next attempt names."""
+    folder = Path(folder)
+    _empty_or_absent(folder)
     try:
-        migrate.upgrade(engine)
-    except Exception:
-        engine.dispose()
-        lock.release()
-        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                (folder / name).unlink()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"フォルダ {folder.parent} を作成できません: {exc.strerror}") from exc
+    _check_folder_writable(folder.parent)
+    _check_no_leftover(folder)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}{CREATING}", dir=folder.parent))
+    except OSError as exc:
+        raise WorkspaceError(f"フォルダ {folder} を作成できません: {exc.strerror}") from exc
+    store: Store | None = None
+    try:
+        lock = InstanceLock(tmp / LOCK_NAME)
+        lock.acquire()
+        data_key = os.urandom(32)
+        keyfile = KeyFile.new(tmp / KEYS_NAME)
+        # Owner-only from the first byte; SQLite gives the -wal/-shm files the same mode.
+        os.close(os.open(tmp / DB_NAME, os.O_CREAT | os.O_WRONLY, 0o600))
+        store = Store(tmp, make_engine(tmp / DB_NAME, data_key), keyfile, data_key, lock)
+        migrate.upgrade(store.engine)
+        result = setup(store)
+        if not keyfile.wraps or not is_workspace(tmp):
+            raise WorkspaceError("ワークスペースの作成が完了していません（最初の職員の鍵がありません）。")
+        store.close()
+        store = None
+        _publish(tmp, folder)
+    except BaseException:
+        if store is not None:
+            store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Store(folder, engine, keyfile, data_key, lock), data_key
+    return open_store(folder, data_key, KeyFile.load(folder / KEYS_NAME)), result
 
 
 def open_store(folder: Path, data_key: bytes, keyfile: KeyFile) -> Store:
@@ -177,6 +255,8 @@ def load_keyfile(folder: Path) -> KeyFile:
     folder = Path(folder)
     if not folder.is_dir():
         raise WorkspaceError(f"フォルダ {folder} がありません。")
+    if is_unfinished(folder):
+        raise WorkspaceError(unfinished_message(folder))
     if not is_workspace(folder):
         raise WorkspaceError(f"{folder} はワークスペースではありません（{DB_NAME} と {KEYS_NAME} が必要です）。")
     return KeyFile.load(folder / KEYS_NAME)
