@@ -102,3 +102,23 @@ def test_chooser_reads_refuse_non_regular_files(tmp_path):
     (tmp_path / "link.png").symlink_to(tmp_path / "ok.png")
     assert read_file(tmp_path / "link.png").data == PNG  # a chooser may pick a link anywhere
     assert regular_file(tmp_path / "link.png") == (tmp_path / "ok.png").resolve()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_an_import_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path):
+    """The JSON file itself (not only its attachments): refused before it is opened."""
+    import signal
+
+    from kodoku_desk.errors import UserError
+    from kodoku_desk.services.importer import read_json
+
+    pipe = tmp_path / "sheets.json"
+    os.mkfifo(pipe)
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the import waited on a pipe"))
+    signal.alarm(10)
+    try:
+        with pytest.raises(UserError, match="通常のファイルではありません"):
+            read_json(pipe)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -27,6 +27,7 @@ from kodoku_desk.services.admin import agency_by_name
 from kodoku_desk.services.auth import Signed
 from kodoku_desk.services.consent import ConsentInput
 from kodoku_desk.services.handoffs import SendInput
+from kodoku_desk.store.files import read_regular
 
 SHEET_KEYS = {
     "received_at", "agency", "worker", "method", "discovery", "block", "person", "household",
@@ -63,12 +64,13 @@ def read_json(path: Path | str) -> tuple[list[dict], str]:
     """The list of sheet records of a file, structurally checked. Returns (records, file name)."""
     path = Path(path)
     name = path.name
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{name}: ファイルが見つかりません。")
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
             raise UserError(f"{name}: ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。")
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"{name}: ファイルが見つかりません。") from None
+        # A regular file only: a named pipe, a device or a folder is refused before it is read.
+        text = read_regular(path, max_bytes=MAX_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{name}: UTF-8 のテキストではありません。") from None
     except OSError as exc:
