@@ -364,3 +364,15 @@ def test_people_index_follows_the_intake_service(worker):
     intake.save_intake(worker, data)
     assert _names(intake.find_people(worker, phone="7777")) == ["備後 花"]
     assert _names(intake.find_people(worker, "びんごは")) == ["備後 花"]
+
+
+def test_a_signed_consent_page_without_a_consent_is_refused_not_dropped(worker):
+    """The scan of a signed consent is kept with its consent record: attached alone it would
+    have been checked and then silently not saved."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    data = household_8050(worker, consent=None, handoffs=[],
+                          consent_attachment=AttachmentInput("同意書.png", png))
+    with pytest.raises(UserError, match="同意の記録") as err:
+        intake.save_intake(worker, data)
+    assert err.value.field == "consent"
+    assert count(worker, Attachment) == 0

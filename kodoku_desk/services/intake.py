@@ -330,6 +330,9 @@ def validate(data: IntakeInput, template: SheetTemplate | None = None) -> Intake
     received = data.received_at or now()
     if received.date() > date.today():
         raise UserError("受付日が未来の日付になっています。", field="received_at")
+    if data.consent_attachment is not None and data.consent is None:  # it would not be saved
+        raise UserError("署名した同意書を添付するときは、同意の記録（範囲・日付・方法）も入力してください。"
+                        "同意を記録しない場合は、添付を外してください。", field="consent")
     if data.urgency not in URGENCIES:
         raise UserError(f"緊急度「{data.urgency}」は選べません。選べるのは {'・'.join(URGENCIES)} です。",
                         field="urgency")
