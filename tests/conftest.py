@@ -118,11 +118,14 @@ _fonts_installed = False
 
 @pytest.fixture(autouse=True)
 def _app_fonts(request):
-    """GUI tests get the bundled IPAex font as the app does at start (ui.app.run_app): a new
-    machine has no Japanese fonts, and screenshots would show boxes instead of kanji."""
+    """GUI tests get the bundled IPAex font and Qt's Japanese strings as the app does at start
+    (ui.app.run_app): a new machine has no Japanese fonts, and screenshots would show boxes
+    instead of kanji, or 「Cancel」 on Qt's own buttons."""
     global _fonts_installed
     if not _fonts_installed and {"qtbot", "qapp"} & set(request.fixturenames):
         from kodoku_desk.ui.fonts import install_fonts
+        from kodoku_desk.ui.language import install_japanese
 
+        install_japanese(request.getfixturevalue("qapp"))
         install_fonts(request.getfixturevalue("qapp"))
         _fonts_installed = True

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from kodoku_desk.ui.fonts import install_fonts
+from kodoku_desk.ui.language import install_japanese
 from kodoku_desk.ui.login import LoginDialog, last_workspace, looks_like_workspace
 from kodoku_desk.ui.ops import Runner
 
@@ -148,6 +149,7 @@ def run_app(argv: list[str] | None = None) -> int:
     app.setApplicationName("kodoku-desk")
     app.setApplicationDisplayName("kodoku-desk")
     tune_interpreter()
+    install_japanese(app)
     install_fonts(app)
     shell = Shell(app)
     if not shell.start():

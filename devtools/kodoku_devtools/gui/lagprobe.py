@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from kodoku_desk.ui.app import tune_interpreter
 from kodoku_desk.ui.fonts import install_fonts
+from kodoku_desk.ui.language import install_japanese
 from kodoku_desk.ui.ops import Runner
 
 INTERVAL_MS = 10
@@ -294,6 +295,7 @@ def scripted_steps(shell: _Shell, folder: Path, login: str, password: str, args:
 def run_session(folder: Path, login: str, password: str, args: dict) -> dict:
     app = QApplication.instance() or QApplication([])
     tune_interpreter()  # as the app does at start (ui.app.run_app)
+    install_japanese(app)
     install_fonts(app)
     runner = Runner()
     shell = _Shell(runner)
