@@ -176,7 +176,7 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
     hand-offs disclosed (their snapshots: services.sharing)."""
     case = s.get_one(Case, case_id)  # check_visible found it in this session
     snaps = sharing.granted_snapshots(s, actor, case_id)
-    received = sharing.received_sheets(s, actor, case_id) if snaps is not None else None
+    received = sharing.sheets_of(snaps) if snaps is not None else None
     sees_all = received is None
     names = _names(s, case)
     handoff_rows = handoff_service.handoffs_for_case(s, case_id, today)
@@ -208,7 +208,7 @@ def build_view(s: Session, actor: Actor, case_id: int, today: date) -> CaseView:
         _routing(s, case_id) if sees_all else [],
         attachment_service.list_for_case(s, case_id) if sees_all else [],
         _plans(s, case_id), sees_all, case.owner_agency_id == actor.agency_id,
-        received_q.provisions(s, actor, case_id) if not sees_all else [])
+        received_q.provisions_of(s, snaps) if snaps else [])
 
 
 def _date(value: str | None) -> date | None:

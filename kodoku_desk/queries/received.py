@@ -17,7 +17,7 @@ from kodoku_desk.domain import handoff as handoff_rules
 from kodoku_desk.domain.actor import Actor
 from kodoku_desk.domain.template import load_template
 from kodoku_desk.errors import UserError
-from kodoku_desk.models import Agency, Case, Handoff, HandoffEvent
+from kodoku_desk.models import Agency, Case, Handoff, HandoffEvent, HandoffSnapshot
 from kodoku_desk.services import access, sharing, uow
 from kodoku_desk.services import handoffs as handoff_service
 from kodoku_desk.services.auth import Signed
@@ -43,7 +43,11 @@ class Provision:
 def provisions(session: Session, actor: Actor, case_id: int) -> list[Provision]:
     """For a receiving agency: every snapshot of the case it may still read, oldest first.
     [] for those who read the live record (services.sharing.granted_snapshots is None)."""
-    snaps = sharing.granted_snapshots(session, actor, case_id)
+    return provisions_of(session, sharing.granted_snapshots(session, actor, case_id) or [])
+
+
+def provisions_of(session: Session, snaps: list[HandoffSnapshot]) -> list[Provision]:
+    """provisions() for snapshots already read (the case view has them)."""
     if not snaps:
         return []
     ids = {s.handoff_id for s in snaps}

@@ -60,6 +60,16 @@ def sheet_content(session: Session, sheet: Sheet, sections: list[str]) -> dict[s
     return rules.restrict(full_content(session, sheet), sections, section_of(template))
 
 
+def _who(person: Any, contact: bool) -> dict[str, Any]:
+    """The person as a snapshot carries them: the identity always, the address and phone with
+    ご本人について (domain.snapshot.IDENTITY / CONTACT)."""
+    who: dict[str, Any] = {"name": person.name, "kana": person.kana, "sex": person.sex,
+                           "birth_date": _iso(person.birth_date)}
+    if contact:
+        who.update(address=person.address, phone=person.phone)
+    return who
+
+
 def full_content(session: Session, sheet: Sheet, names: dict[str, dict[int, str]] | None = None
                  ) -> dict[str, Any]:
     """Everything a snapshot of this sheet could carry (every section). `names` (agency and
@@ -77,9 +87,7 @@ def full_content(session: Session, sheet: Sheet, names: dict[str, dict[int, str]
         "sheet": {"id": sheet.id, "template_version": sheet.template_version,
                   "received_at": _iso(sheet.received_at), "agency": agency, "worker": worker},
         "sections": [s.key for s in template.sections],
-        "person": {"name": person.name, "kana": person.kana, "sex": person.sex,
-                   "birth_date": _iso(person.birth_date), "address": person.address,
-                   "phone": person.phone},
+        "person": _who(person, contact=True),
         "answers": dict(sheet.answers or {}),
         "worries": list(sheet.worries or []),
         "most_pressing": sheet.most_pressing,
@@ -95,12 +103,8 @@ def _without_sheet(session: Session, case_id: int, sections: list[str]) -> dict[
     """A case without a sheet has only its person row: the identity, and with ご本人について
     the address and phone."""
     case = session.get_one(Case, case_id)  # the hand-off's case
-    person = case.person
-    who: dict[str, Any] = {"name": person.name, "kana": person.kana, "sex": person.sex,
-                           "birth_date": _iso(person.birth_date)}
     keys = ["basic"] if "basic" in sections else []
-    if keys:
-        who.update(address=person.address, phone=person.phone)
+    who = _who(case.person, contact=bool(keys))
     return {"format": rules.FORMAT, "case_no": case.case_no, "sheet": None, "sections": keys,
             "person": who, "answers": {}, "worries": [], "most_pressing": "", "household": [],
             "consent": []}
@@ -310,7 +314,11 @@ def visible_sheet(session: Session, actor: Actor, sheet: Sheet) -> VisibleSheet:
 
 def received_sheets(session: Session, actor: Actor, case_id: int) -> list[dict[str, Any]]:
     """For a receiving agency: one merged content per sheet it received, newest sheet first."""
-    snaps = granted_snapshots(session, actor, case_id) or []
+    return sheets_of(granted_snapshots(session, actor, case_id) or [])
+
+
+def sheets_of(snaps: list[HandoffSnapshot]) -> list[dict[str, Any]]:
+    """One merged content per sheet of these snapshots (granted_snapshots'), newest sheet first."""
     seen: dict[int, str] = {}
     for snap in snaps:
         if snap.sheet_id is not None:
